@@ -1,0 +1,89 @@
+"""One `Settings` object, read from the environment (prefix ``LOTLINK_``) once per process."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# The clone's root: backend/lotlink/config.py -> ../../
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+class Settings(BaseSettings):
+    """Everything configurable about a Lotlink process. Paths default to the clone's layout."""
+
+    model_config = SettingsConfigDict(env_prefix="LOTLINK_", env_file=None, extra="ignore")
+
+    var_dir: Path = Field(
+        default=PROJECT_ROOT / "var",
+        description="Where the embedded default keeps its state: chain, database, keys, blobs.",
+    )
+    contracts_dir: Path = Field(
+        default=PROJECT_ROOT / "contracts",
+        description="Solidity sources, committed build artifacts and the npm toolchain.",
+    )
+
+    # Chain. Without rpc_url the service manages a local anvil under var/.
+    rpc_url: str | None = Field(
+        default=None, description="A JSON-RPC endpoint; unset means the managed local anvil."
+    )
+    anvil_host: str = "127.0.0.1"
+    anvil_port: int = 8545
+    anvil_chain_id: int = 31337
+    confirmations: int = Field(default=0, ge=0, description="Blocks an anchor needs on top.")
+    solc_binary: Path | None = Field(
+        default=None, description="A native solc; unset means one on PATH, else solcjs from npm."
+    )
+
+    # Data.
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; unset means SQLite at var/lotlink.db."
+    )
+
+    # HTTP.
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_base_url: str = "http://127.0.0.1:8000"
+
+    @field_validator("rpc_url", "database_url", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @property
+    def managed_chain(self) -> bool:
+        """True when this process owns the chain (a local anvil) rather than a remote endpoint."""
+        return self.rpc_url is None
+
+    @property
+    def effective_rpc_url(self) -> str:
+        return self.rpc_url or f"http://{self.anvil_host}:{self.anvil_port}"
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.var_dir / 'lotlink.db'}"
+
+    @property
+    def node_modules(self) -> Path:
+        return self.contracts_dir / "node_modules"
+
+    @property
+    def build_dir(self) -> Path:
+        return self.contracts_dir / "build"
+
+    @property
+    def chain_dir(self) -> Path:
+        return self.var_dir / "chain"
+
+    @property
+    def deployment_file(self) -> Path:
+        return self.var_dir / "deployment.json"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, validated on first use."""
+    return Settings()

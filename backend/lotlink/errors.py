@@ -1,0 +1,88 @@
+"""Lotlink's domain errors: one root, one class per situation, each message built from its facts.
+
+``retryable`` separates faults that may pass on their own (an endpoint down, a nonce race) from
+those that will not (bad input, a wrong chain). Loops that retry look only at that flag.
+"""
+
+from __future__ import annotations
+
+
+class LotlinkError(Exception):
+    """Root of every error Lotlink raises on purpose; its message is one line for a user."""
+
+    retryable: bool = False
+
+
+class ToolchainMissingError(LotlinkError):
+    """Raised when a program the command needs (node, npm, anvil, a compiler) is not installed."""
+
+    def __init__(self, *, tool: str, hint: str) -> None:
+        super().__init__(f"{tool} is not available: {hint}")
+        self.tool = tool
+
+
+class CompilerError(LotlinkError):
+    """Raised when solc rejects the contracts; the message carries solc's first error."""
+
+    def __init__(self, *, detail: str) -> None:
+        super().__init__(f"solc failed: {detail}")
+
+
+class ArtifactsStaleError(LotlinkError):
+    """Raised when contracts/build no longer matches contracts/src (run `lotlink contracts compile`)."""
+
+    def __init__(self, *, reason: str) -> None:
+        super().__init__(f"contract artifacts are stale ({reason}); run `lotlink contracts compile`")
+
+
+class ChainStartError(LotlinkError):
+    """Raised when the managed anvil cannot start, for instance because its port is taken."""
+
+    def __init__(self, *, reason: str) -> None:
+        super().__init__(f"cannot start the local chain: {reason}")
+
+
+class ChainUnavailableError(LotlinkError):
+    """Raised when the JSON-RPC endpoint does not answer; usually passes on its own."""
+
+    retryable = True
+
+    def __init__(self, *, url: str, reason: str) -> None:
+        super().__init__(f"chain endpoint {url} does not answer: {reason}")
+        self.url = url
+
+
+class ChainIdMismatchError(LotlinkError):
+    """Raised when the endpoint's chain id differs from the one the deployment was made on."""
+
+    def __init__(self, *, expected: int, actual: int, url: str) -> None:
+        super().__init__(
+            f"chain id mismatch: the recorded deployment is on chain {expected}, "
+            f"but {url} reports chain {actual}"
+        )
+        self.expected = expected
+        self.actual = actual
+
+
+class DeploymentMissingError(LotlinkError):
+    """Raised when no deployment is recorded for this chain and none was asked for."""
+
+    def __init__(self, *, reason: str) -> None:
+        super().__init__(f"no Lotlink deployment: {reason}")
+
+
+class DeploymentStaleError(LotlinkError):
+    """Raised when the recorded deployment's code is no longer on the chain (e.g. a wiped anvil)."""
+
+    def __init__(self, *, address: str, chain_id: int) -> None:
+        super().__init__(
+            f"the recorded deployment at {address} has no code on chain {chain_id}; "
+            "the chain was reset: remove var/deployment.json or run `lotlink deploy --force`"
+        )
+
+
+class DatabaseError(LotlinkError):
+    """Raised when the database cannot be reached or migrated."""
+
+    def __init__(self, *, url: str, reason: str) -> None:
+        super().__init__(f"database {url}: {reason}")
