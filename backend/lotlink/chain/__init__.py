@@ -1,0 +1,1 @@
+"""The chain side of Lotlink: compiling the contracts, running the local node, deploying."""
