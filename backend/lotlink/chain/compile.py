@@ -225,7 +225,8 @@ def _first_error(error: SolcError) -> str:
 
 
 def _warnings(output: dict[str, Any]) -> list[str]:
-    return [_one_line(entry) for entry in output.get("errors", []) if entry["severity"] == "warning"]
+    entries = output.get("errors", [])
+    return [_one_line(entry) for entry in entries if entry["severity"] == "warning"]
 
 
 @dataclass(frozen=True)
