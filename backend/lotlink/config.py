@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # The clone's root: backend/lotlink/config.py -> ../../
@@ -37,6 +37,11 @@ class Settings(BaseSettings):
     solc_binary: Path | None = Field(
         default=None, description="A native solc; unset means one on PATH, else solcjs from npm."
     )
+    deployer_key: SecretStr | None = Field(
+        default=None,
+        description="Hex private key that deploys to LOTLINK_RPC_URL; the managed chain uses "
+        "anvil's first dev account instead.",
+    )
 
     # Data.
     database_url: str | None = Field(
@@ -48,7 +53,7 @@ class Settings(BaseSettings):
     port: int = 8000
     public_base_url: str = "http://127.0.0.1:8000"
 
-    @field_validator("rpc_url", "database_url", mode="before")
+    @field_validator("rpc_url", "database_url", "deployer_key", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value

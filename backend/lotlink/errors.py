@@ -81,6 +81,33 @@ class DeploymentStaleError(LotlinkError):
         )
 
 
+class ContractsChangedError(LotlinkError):
+    """Raised when a contract's ABI differs from the one recorded at deployment time."""
+
+    def __init__(self, *, name: str, address: str, chain_id: int) -> None:
+        super().__init__(
+            f"{name} changed since its deployment at {address} on chain {chain_id} (ABI differs); "
+            "run `lotlink deploy --force` to deploy the new version"
+        )
+        self.name = name
+
+
+class DeploymentFailedError(LotlinkError):
+    """Raised when a deployment transaction is rejected, reverts or is not mined in time."""
+
+    def __init__(self, *, name: str, reason: str) -> None:
+        super().__init__(f"deploying {name} failed: {reason}")
+
+
+class DeployerKeyMissingError(LotlinkError):
+    """Raised when deploying to a remote endpoint without LOTLINK_DEPLOYER_KEY."""
+
+    def __init__(self, *, url: str) -> None:
+        super().__init__(
+            f"deploying to {url} needs a funded key: set LOTLINK_DEPLOYER_KEY (0x-prefixed hex)"
+        )
+
+
 class DatabaseError(LotlinkError):
     """Raised when the database cannot be reached or migrated."""
 
