@@ -113,3 +113,13 @@ class DatabaseError(LotlinkError):
 
     def __init__(self, *, url: str, reason: str) -> None:
         super().__init__(f"database {url}: {reason}")
+
+
+class InvalidGs1KeyError(LotlinkError):
+    """Raised when a GTIN, GLN or lot code is malformed or fails its check digit."""
+
+    def __init__(self, *, key: str, value: str, reason: str) -> None:
+        super().__init__(f"invalid {key} {value!r}: {reason}")
+        self.key = key
+        self.value = value
+        self.reason = reason

@@ -1,0 +1,180 @@
+"""A typed client for the deployed Lotlink contract: sends signed transactions, decodes reverts.
+
+Transactions are signed locally (never `eth_sendTransaction`), so the same code drives anvil and
+any production endpoint. A revert comes back as `ContractRevertError` carrying the custom error's
+name and arguments, decoded from the ABI.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from eth_abi import decode as abi_decode
+from eth_account.signers.local import LocalAccount
+from eth_utils import function_signature_to_4byte_selector, to_checksum_address
+from web3 import Web3
+from web3.exceptions import ContractCustomError, ContractLogicError, Web3RPCError
+from web3.types import TxReceipt
+
+from lotlink.chain.typed_data import Authorization, Domain
+from lotlink.errors import LotlinkError
+
+
+class ContractRevertError(LotlinkError):
+    """Raised when the contract rejects a call; `error_name` and `error_args` come from its ABI."""
+
+    def __init__(self, *, function: str, error_name: str, error_args: dict[str, Any]) -> None:
+        shown = ", ".join(f"{k}={_show(v)}" for k, v in error_args.items())
+        super().__init__(f"the contract rejected {function}: {error_name}({shown})")
+        self.function = function
+        self.error_name = error_name
+        self.error_args = error_args
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    return str(value)
+
+
+@dataclass(frozen=True, slots=True)
+class _ErrorAbi:
+    name: str
+    names: list[str]
+    types: list[str]
+
+
+def _abi_type(item: dict[str, Any]) -> str:
+    """The canonical ABI type of one parameter, tuples expanded."""
+    kind = str(item["type"])
+    if kind.startswith("tuple"):
+        inner = ",".join(_abi_type(c) for c in item["components"])
+        return f"({inner}){kind[len('tuple'):]}"
+    return kind
+
+
+class ErrorDecoder:
+    """Maps revert data to (name, arguments) using every custom error in an ABI."""
+
+    def __init__(self, abi: Sequence[dict[str, Any]]) -> None:
+        self._by_selector: dict[bytes, _ErrorAbi] = {}
+        for item in abi:
+            if item.get("type") != "error":
+                continue
+            types = [_abi_type(i) for i in item["inputs"]]
+            signature = f"{item['name']}({','.join(types)})"
+            self._by_selector[function_signature_to_4byte_selector(signature)] = _ErrorAbi(
+                item["name"], [i["name"] for i in item["inputs"]], types
+            )
+
+    def decode(self, data: bytes) -> tuple[str, dict[str, Any]]:
+        known = self._by_selector.get(data[:4])
+        if known is None:
+            return ("UnknownRevert", {"data": data})
+        values = abi_decode(known.types, data[4:])
+        return (known.name, dict(zip(known.names, values, strict=True)))
+
+
+def _revert_data(error: Exception) -> bytes | None:
+    """The raw revert data web3 attached to `error`, if any."""
+    data = getattr(error, "data", None)
+    if isinstance(data, str) and data.startswith("0x"):
+        return bytes.fromhex(data[2:])
+    if isinstance(data, dict):  # some endpoints nest it
+        inner = data.get("data")
+        if isinstance(inner, str) and inner.startswith("0x"):
+            return bytes.fromhex(inner[2:])
+    return None
+
+
+class LotlinkContract:
+    """One Lotlink deployment on one endpoint."""
+
+    def __init__(self, w3: Web3, address: str, abi: Sequence[dict[str, Any]]) -> None:
+        self.w3 = w3
+        self.address = to_checksum_address(address)
+        self.abi = list(abi)
+        self.contract = w3.eth.contract(address=self.address, abi=self.abi)
+        self.errors = ErrorDecoder(self.abi)
+        self._chain_id: int | None = None
+
+    @property
+    def chain_id(self) -> int:
+        if self._chain_id is None:
+            self._chain_id = int(self.w3.eth.chain_id)
+        return self._chain_id
+
+    @property
+    def domain(self) -> Domain:
+        """The EIP-712 domain signatures for this deployment are made in."""
+        return Domain(chain_id=self.chain_id, verifying_contract=self.address)
+
+    def call(self, function: str, *args: Any, block: int | str = "latest") -> Any:
+        """A view call; reverts become `ContractRevertError`."""
+        try:
+            return getattr(self.contract.functions, function)(*args).call(block_identifier=block)
+        except (ContractCustomError, ContractLogicError) as error:
+            raise self._revert(function, error) from None
+
+    def transact(
+        self,
+        function: str,
+        *args: Any,
+        sender: LocalAccount,
+        gas: int | None = None,
+        nonce: int | None = None,
+    ) -> TxReceipt:
+        """Signs and sends a call from `sender`, waits for it to be mined, returns the receipt.
+
+        Gas is estimated first, so a call the contract would reject raises `ContractRevertError`
+        before anything is sent.
+        """
+        fn = getattr(self.contract.functions, function)(*args)
+        try:
+            tx = fn.build_transaction(
+                {
+                    "from": sender.address,
+                    "nonce": nonce
+                    if nonce is not None
+                    else self.w3.eth.get_transaction_count(sender.address, "pending"),
+                    "chainId": self.chain_id,
+                    **({"gas": gas} if gas is not None else {}),
+                }
+            )
+        except (ContractCustomError, ContractLogicError, Web3RPCError) as error:
+            raise self._revert(function, error) from None
+        signed = sender.sign_transaction(tx)
+        tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
+        receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=60, poll_latency=0.05)
+        if receipt["status"] != 1:
+            raise ContractRevertError(
+                function=function, error_name="TransactionFailed", error_args={"tx": tx_hash}
+            )
+        return receipt
+
+    def events(self, receipt: TxReceipt, name: str) -> list[dict[str, Any]]:
+        """The decoded `name` events of this contract in `receipt`, arguments as a dict each."""
+        event = getattr(self.contract.events, name)()
+        decoded = []
+        for log in receipt["logs"]:
+            if log["address"] != self.address:
+                continue
+            try:
+                decoded.append(dict(event.process_log(log)["args"]))
+            except Exception:  # another event of the same contract
+                continue
+        return decoded
+
+    def _revert(self, function: str, error: Exception) -> ContractRevertError:
+        data = _revert_data(error)
+        if data is None or len(data) < 4:
+            return ContractRevertError(
+                function=function, error_name="Reverted", error_args={"reason": str(error)}
+            )
+        name, args = self.errors.decode(data)
+        return ContractRevertError(function=function, error_name=name, error_args=args)
+
+
+__all__ = ["Authorization", "ContractRevertError", "ErrorDecoder", "LotlinkContract"]

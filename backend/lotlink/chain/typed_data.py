@@ -1,0 +1,184 @@
+"""EIP-712 typed data for every Lotlink write, and the `Authorization` that carries a signature.
+
+The struct definitions here mirror the `*_TYPEHASH` strings in contracts/src one for one; a test
+rebuilds each type string from this table and compares it with the Solidity source, so the two
+cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from eth_account import Account
+from eth_account.messages import encode_typed_data
+from eth_account.signers.local import LocalAccount
+from eth_utils import to_checksum_address
+
+DOMAIN_NAME = "Lotlink"
+DOMAIN_VERSION = "1"
+ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
+
+_NONCE_AND_DEADLINE = [("nonce", "uint256"), ("deadline", "uint256")]
+
+# Every on-chain write ends with (nonce, deadline); `Checkpoint` is signed off-chain for batches,
+# where the anchored Merkle root, not a nonce, is what makes the record unique.
+TYPES: dict[str, list[tuple[str, str]]] = {
+    "RegisterActor": [
+        ("account", "address"),
+        ("role", "bytes32"),
+        ("gln", "uint64"),
+        ("profileHash", "bytes32"),
+        *_NONCE_AND_DEADLINE,
+    ],
+    "UpdateActorProfile": [
+        ("account", "address"),
+        ("gln", "uint64"),
+        ("profileHash", "bytes32"),
+        *_NONCE_AND_DEADLINE,
+    ],
+    "RegisterLot": [
+        ("gtin", "string"),
+        ("lotCode", "string"),
+        ("parents", "bytes32[]"),
+        ("parentQuantities", "uint256[]"),
+        ("quantity", "uint256"),
+        ("uom", "string"),
+        ("detailsHash", "bytes32"),
+        *_NONCE_AND_DEADLINE,
+    ],
+    "RecordCheckpoint": [
+        ("eventHash", "bytes32"),
+        ("lotKey", "bytes32"),
+        ("kind", "uint8"),
+        *_NONCE_AND_DEADLINE,
+    ],
+    "AnchorBatch": [
+        ("root", "bytes32"),
+        ("manifestHash", "bytes32"),
+        ("count", "uint32"),
+        ("manifestUri", "string"),
+        *_NONCE_AND_DEADLINE,
+    ],
+    "IssueCertificate": [
+        ("subjectKind", "uint8"),
+        ("subject", "bytes32"),
+        ("kind", "uint8"),
+        ("documentHash", "bytes32"),
+        ("validFrom", "uint64"),
+        ("validUntil", "uint64"),
+        *_NONCE_AND_DEADLINE,
+    ],
+    "RevokeCertificate": [
+        ("certificateId", "bytes32"),
+        ("reasonHash", "bytes32"),
+        *_NONCE_AND_DEADLINE,
+    ],
+    "IssueRecall": [
+        ("lotKeys", "bytes32[]"),
+        ("recallClass", "uint8"),
+        ("reasonHash", "bytes32"),
+        *_NONCE_AND_DEADLINE,
+    ],
+    "UpdateRecall": [
+        ("recallId", "uint256"),
+        ("recallClass", "uint8"),
+        ("reasonHash", "bytes32"),
+        *_NONCE_AND_DEADLINE,
+    ],
+    "CloseRecall": [("recallId", "uint256"), ("reasonHash", "bytes32"), *_NONCE_AND_DEADLINE],
+    "Checkpoint": [("eventHash", "bytes32"), ("lotKey", "bytes32"), ("kind", "uint8")],
+}
+
+
+def type_string(primary_type: str) -> str:
+    """The EIP-712 encodeType string of `primary_type`, e.g. ``CloseRecall(uint256 recallId,…)``."""
+    fields = ",".join(f"{kind} {name}" for name, kind in TYPES[primary_type])
+    return f"{primary_type}({fields})"
+
+
+@dataclass(frozen=True, slots=True)
+class Domain:
+    """The EIP-712 domain of one Lotlink deployment."""
+
+    chain_id: int
+    verifying_contract: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": DOMAIN_NAME,
+            "version": DOMAIN_VERSION,
+            "chainId": self.chain_id,
+            "verifyingContract": to_checksum_address(self.verifying_contract),
+        }
+
+
+def typed_message(primary_type: str, message: Mapping[str, Any], domain: Domain) -> dict[str, Any]:
+    """The full EIP-712 message (types, domain, primaryType, message) as wallets expect it."""
+    if primary_type not in TYPES:
+        raise KeyError(f"unknown Lotlink typed-data struct {primary_type!r}")
+    return {
+        "types": {
+            "EIP712Domain": [
+                {"name": "name", "type": "string"},
+                {"name": "version", "type": "string"},
+                {"name": "chainId", "type": "uint256"},
+                {"name": "verifyingContract", "type": "address"},
+            ],
+            primary_type: [{"name": n, "type": t} for n, t in TYPES[primary_type]],
+        },
+        "primaryType": primary_type,
+        "domain": domain.as_dict(),
+        "message": dict(message),
+    }
+
+
+def sign_typed(
+    account: LocalAccount, primary_type: str, message: Mapping[str, Any], domain: Domain
+) -> bytes:
+    """`account`'s 65-byte signature (r ‖ s ‖ v) over the typed message."""
+    signable = encode_typed_data(full_message=typed_message(primary_type, message, domain))
+    return bytes(account.sign_message(signable).signature)
+
+
+def recover_typed(
+    primary_type: str, message: Mapping[str, Any], domain: Domain, signature: bytes
+) -> str:
+    """The checksummed address that made `signature` over the typed message."""
+    signable = encode_typed_data(full_message=typed_message(primary_type, message, domain))
+    return str(Account.recover_message(signable, signature=signature))
+
+
+@dataclass(frozen=True, slots=True)
+class Authorization:
+    """The contracts' `Authorization` tuple: who signed a relayed write, or nobody (sent directly)."""
+
+    signer: str = ZERO_ADDRESS
+    nonce: int = 0
+    deadline: int = 0
+    signature: bytes = b""
+
+    @classmethod
+    def direct(cls) -> Authorization:
+        """The write is made by the transaction's sender itself."""
+        return cls()
+
+    @classmethod
+    def signed(
+        cls,
+        account: LocalAccount,
+        primary_type: str,
+        message: Mapping[str, Any],
+        domain: Domain,
+        *,
+        nonce: int,
+        deadline: int,
+    ) -> Authorization:
+        """`account`'s signature over `message` completed with `nonce` and `deadline`."""
+        full = {**message, "nonce": nonce, "deadline": deadline}
+        signature = sign_typed(account, primary_type, full, domain)
+        return cls(signer=account.address, nonce=nonce, deadline=deadline, signature=signature)
+
+    def as_tuple(self) -> tuple[str, int, int, bytes]:
+        return (to_checksum_address(self.signer), self.nonce, self.deadline, self.signature)

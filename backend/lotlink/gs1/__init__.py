@@ -1,0 +1,1 @@
+"""GS1 identifiers: GTINs, GLNs, lot codes, and the lot key Lotlink derives from them."""
