@@ -123,3 +123,15 @@ class InvalidGs1KeyError(LotlinkError):
         self.key = key
         self.value = value
         self.reason = reason
+
+
+class DatabaseNotMigratedError(LotlinkError):
+    """Raised when the database's schema revision is not the one this version of Lotlink needs."""
+
+    def __init__(self, *, url: str, current: str | None, head: str) -> None:
+        state = "was never migrated" if current is None else f"is at revision {current}"
+        super().__init__(
+            f"database {url} {state}, this Lotlink needs revision {head}; run `lotlink db upgrade`"
+        )
+        self.current = current
+        self.head = head

@@ -1,0 +1,120 @@
+"""Engines and sessions, SQLAlchemy 2.0 style, for the embedded SQLite default and PostgreSQL.
+
+SQLite gets the pragmas a multi-threaded service needs: WAL (readers never wait for the
+writer), foreign keys enforced (off by default in SQLite), and a busy timeout so a second writer
+waits for the lock instead of failing at once. PostgreSQL URLs are routed to psycopg 3.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.orm import Session, sessionmaker
+
+from lotlink.config import get_settings
+from lotlink.errors import DatabaseError
+
+#: How long (milliseconds) a SQLite writer waits for another one before giving up.
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+_POSTGRES_SCHEMES = {"postgres", "postgresql", "postgresql+psycopg"}
+
+
+def normalize_database_url(url: str | URL) -> URL:
+    """Parse ``url`` and pick Lotlink's driver: ``postgres(ql)://`` becomes psycopg 3.
+
+    Only SQLite and PostgreSQL are supported; anything else is refused here, once, rather than
+    failing later on a type or a pragma.
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError as error:
+        raise DatabaseError(url=str(url), reason=f"not a database URL ({error})") from None
+    if parsed.drivername in _POSTGRES_SCHEMES:
+        return parsed.set(drivername="postgresql+psycopg")
+    if parsed.drivername in {"sqlite", "sqlite+pysqlite"}:
+        return parsed
+    raise DatabaseError(
+        url=redact_url(parsed),
+        reason=f"unsupported database {parsed.drivername!r}: use sqlite:/// or postgresql://",
+    )
+
+
+def redact_url(url: str | URL) -> str:
+    """``url`` with its password hidden, for messages and logs."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<unparseable database URL>"
+
+
+def make_engine(url: str | URL, **engine_options: Any) -> Engine:
+    """A new engine for ``url`` with Lotlink's per-backend settings; ``engine_options`` are
+    passed on to :func:`sqlalchemy.create_engine` (e.g. ``echo=True``, ``poolclass=...``)."""
+    parsed = normalize_database_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        _prepare_sqlite_file(parsed)
+        engine = create_engine(parsed, **engine_options)
+        _install_sqlite_hooks(engine)
+        return engine
+    engine_options.setdefault("pool_pre_ping", True)
+    return create_engine(parsed, **engine_options)
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions bound to ``engine``. Objects stay readable after commit (no expiry), because
+    services commit and then hand the rows to response schemas."""
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+@lru_cache(maxsize=1)
+def get_engine() -> Engine:
+    """The process-wide engine for the configured database (``LOTLINK_DATABASE_URL``)."""
+    return make_engine(get_settings().effective_database_url)
+
+
+@lru_cache(maxsize=1)
+def get_session_factory() -> sessionmaker[Session]:
+    """The process-wide session factory, bound to :func:`get_engine`."""
+    return make_session_factory(get_engine())
+
+
+def _prepare_sqlite_file(url: URL) -> None:
+    """Create the directory of a file database (``var/`` on a fresh clone)."""
+    database = url.database
+    if database and database != ":memory:" and not database.startswith("file:"):
+        try:
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise DatabaseError(url=redact_url(url), reason=str(error)) from None
+
+
+def _install_sqlite_hooks(engine: Engine) -> None:
+    """Pragmas on every new connection, and explicit BEGIN.
+
+    pysqlite's own transaction handling starts transactions late and silently commits before
+    DDL, which breaks SAVEPOINT and transactional migrations; the documented SQLAlchemy recipe
+    turns it off and emits BEGIN itself.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            # Safe under WAL: a power loss may lose the last commits, never corrupt the file.
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN")

@@ -1,0 +1,68 @@
+"""Lotlink's SQL models. Importing this package registers every table on ``Base.metadata``.
+
+One module per concept; the tables derived from the chain carry the log they came from
+(:class:`ChainProvenance`) and use the chain's own keys as primary keys.
+"""
+
+from lotlink.db.base import Base
+from lotlink.models.actor import Actor, ActorRole, Custody, Role
+from lotlink.models.anchoring import (
+    AnchorReceipt,
+    AnchorTransaction,
+    Batch,
+    BatchStatus,
+    ManifestStatus,
+    OutboxEntry,
+    OutboxState,
+)
+from lotlink.models.api_token import ApiToken
+from lotlink.models.certificate import Certificate, CertificateKind, SubjectKind
+from lotlink.models.checkpoint import (
+    Checkpoint,
+    CheckpointDocument,
+    CheckpointKind,
+    CheckpointLot,
+    CheckpointStatus,
+)
+from lotlink.models.document import Document
+from lotlink.models.indexer import AppliedLog, IndexedBlock, IndexerCursor
+from lotlink.models.lot import LineageEdge, Lot
+from lotlink.models.provenance import ChainProvenance
+from lotlink.models.recall import Recall, RecallLot, RecallStatus
+from lotlink.models.types import ZERO_HASH, ChainEnum
+
+__all__ = [
+    "ZERO_HASH",
+    "Actor",
+    "ActorRole",
+    "AnchorReceipt",
+    "AnchorTransaction",
+    "ApiToken",
+    "AppliedLog",
+    "Base",
+    "Batch",
+    "BatchStatus",
+    "Certificate",
+    "CertificateKind",
+    "ChainEnum",
+    "ChainProvenance",
+    "Checkpoint",
+    "CheckpointDocument",
+    "CheckpointKind",
+    "CheckpointLot",
+    "CheckpointStatus",
+    "Custody",
+    "Document",
+    "IndexedBlock",
+    "IndexerCursor",
+    "LineageEdge",
+    "Lot",
+    "ManifestStatus",
+    "OutboxEntry",
+    "OutboxState",
+    "Recall",
+    "RecallLot",
+    "RecallStatus",
+    "Role",
+    "SubjectKind",
+]
