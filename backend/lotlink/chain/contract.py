@@ -51,7 +51,7 @@ def _abi_type(item: dict[str, Any]) -> str:
     kind = str(item["type"])
     if kind.startswith("tuple"):
         inner = ",".join(_abi_type(c) for c in item["components"])
-        return f"({inner}){kind[len('tuple'):]}"
+        return f"({inner}){kind[len('tuple') :]}"
     return kind
 
 
@@ -98,6 +98,11 @@ class LotlinkContract:
         self.abi = list(abi)
         self.contract = w3.eth.contract(address=self.address, abi=self.abi)
         self.errors = ErrorDecoder(self.abi)
+        self._output_counts = {
+            item["name"]: len(item.get("outputs", []))
+            for item in self.abi
+            if item.get("type") == "function"
+        }
         self._chain_id: int | None = None
 
     @property
@@ -112,11 +117,14 @@ class LotlinkContract:
         return Domain(chain_id=self.chain_id, verifying_contract=self.address)
 
     def call(self, function: str, *args: Any, block: int | str = "latest") -> Any:
-        """A view call; reverts become `ContractRevertError`."""
+        """A view call; several outputs come back as a tuple; reverts become `ContractRevertError`."""
         try:
-            return getattr(self.contract.functions, function)(*args).call(block_identifier=block)
+            result = getattr(self.contract.functions, function)(*args).call(block_identifier=block)
         except (ContractCustomError, ContractLogicError) as error:
             raise self._revert(function, error) from None
+        if self._output_counts.get(function, 0) > 1:
+            return tuple(result)
+        return result
 
     def transact(
         self,
