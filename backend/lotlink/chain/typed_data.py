@@ -152,7 +152,7 @@ def recover_typed(
 
 @dataclass(frozen=True, slots=True)
 class Authorization:
-    """The contracts' `Authorization` tuple: who signed a relayed write, or nobody (sent directly)."""
+    """The contracts' `Authorization` tuple: who signed a relayed write, or nobody."""
 
     signer: str = ZERO_ADDRESS
     nonce: int = 0

@@ -50,7 +50,7 @@ def normalize_gln(gln: str | int) -> str:
 
 
 def validate_lot_code(lot_code: str) -> str:
-    """A lot code of 1 to 20 GS1 CSET 82 characters, returned unchanged (lot codes are case-sensitive)."""
+    """A lot code of 1 to 20 GS1 CSET 82 characters, unchanged (lot codes are case-sensitive)."""
     if not lot_code or len(lot_code) > _LOT_CODE_MAX:
         raise InvalidGs1KeyError(
             key="lot code", value=lot_code, reason=f"must have 1 to {_LOT_CODE_MAX} characters"
