@@ -46,16 +46,8 @@ def test_an_actor_may_hold_several_roles(world: World) -> None:
 
 def test_registration_by_admin_signature_can_be_relayed(world: World) -> None:
     newcomer = Account.create()
-    message = {
-        "account": newcomer.address,
-        "role": Role.INSPECTOR.id,
-        "gln": NEW_GLN,
-        "profileHash": bytes(32),
-    }
     world.relay(
         "registerActor",
-        "RegisterActor",
-        message,
         newcomer.address,
         Role.INSPECTOR.id,
         NEW_GLN,

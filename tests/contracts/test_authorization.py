@@ -42,9 +42,7 @@ def _lot_tuple(message: dict) -> tuple:
 def test_a_relayed_write_is_made_by_its_signer_not_its_sender(world: World) -> None:
     supplier = world.actors[Role.SUPPLIER]
     message = _lot_message("RELAYED-1")
-    receipt = world.relay(
-        "registerLot", "RegisterLot", message, _lot_tuple(message), signer=supplier
-    )
+    receipt = world.relay("registerLot", _lot_tuple(message), signer=supplier)
     (event,) = world.lotlink.events(receipt, "LotRegistered")
     assert event["owner"] == supplier.address
     assert receipt["from"] == world.stranger.address
@@ -56,9 +54,11 @@ def test_a_relayed_write_is_made_by_its_signer_not_its_sender(world: World) -> N
 def test_a_replayed_signature_is_rejected(world: World) -> None:
     supplier = world.actors[Role.SUPPLIER]
     key = world.register_lot(GTIN, "REPLAY-1")
-    message = {"eventHash": b"\x11" * 32, "lotKey": key, "kind": int(CheckpointKind.PRODUCED)}
-    auth = world.authorization("RecordCheckpoint", message, signer=supplier)
-    args = (message["eventHash"], key, message["kind"], auth.as_tuple())
+    call = (b"\x11" * 32, key, int(CheckpointKind.PRODUCED))
+    auth = world.lotlink.sign_write(
+        "recordCheckpoint", *call, signer=supplier, deadline=world.now() + 60
+    )
+    args = (*call, auth.as_tuple())
     world.lotlink.transact("recordCheckpoint", *args, sender=world.stranger)
     with reverts("InvalidAccountNonce", account=supplier.address, currentNonce=1):
         world.lotlink.transact("recordCheckpoint", *args, sender=world.stranger)
@@ -84,7 +84,10 @@ def test_a_signature_from_another_key_is_rejected(world: World) -> None:
 
 def test_a_signature_over_other_content_is_rejected(world: World) -> None:
     supplier = world.actors[Role.SUPPLIER]
-    auth = world.authorization("RegisterLot", _lot_message("SIGNED-A"), signer=supplier)
+    signed = _lot_tuple(_lot_message("SIGNED-A"))
+    auth = world.lotlink.sign_write(
+        "registerLot", signed, signer=supplier, deadline=world.now() + 60
+    )
     with reverts("LotlinkInvalidSigner", signer=supplier.address):
         world.lotlink.transact(
             "registerLot",
@@ -115,8 +118,6 @@ def test_an_expired_signature_is_rejected(world: World) -> None:
     with reverts("LotlinkExpiredSignature", deadline=deadline):
         world.relay(
             "registerLot",
-            "RegisterLot",
-            _lot_message("LATE-1"),
             _lot_tuple(_lot_message("LATE-1")),
             signer=supplier,
             deadline=deadline,
@@ -142,8 +143,6 @@ def test_keyed_nonces_let_independent_clients_sign_without_coordinating(world: W
     message = _lot_message("KEYED-1")
     world.relay(
         "registerLot",
-        "RegisterLot",
-        message,
         _lot_tuple(message),
         signer=supplier,
         nonce=keyed_nonce,
@@ -158,4 +157,4 @@ def test_a_fresh_key_never_registered_cannot_act(world: World) -> None:
     with reverts(
         "AccessControlUnauthorizedAccount", account=nobody.address, neededRole=Role.SUPPLIER.id
     ):
-        world.relay("registerLot", "RegisterLot", message, _lot_tuple(message), signer=nobody)
+        world.relay("registerLot", _lot_tuple(message), signer=nobody)

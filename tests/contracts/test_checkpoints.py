@@ -51,8 +51,6 @@ def test_a_relayed_checkpoint_is_signed_by_the_inspector(world: World) -> None:
     message = {"eventHash": digest, "lotKey": key, "kind": int(CheckpointKind.INSPECTED)}
     receipt = world.relay(
         "recordCheckpoint",
-        "RecordCheckpoint",
-        message,
         digest,
         key,
         message["kind"],

@@ -118,11 +118,8 @@ def test_a_closed_recall_no_longer_counts_and_cannot_change(world: World) -> Non
 def test_a_recall_can_be_relayed_with_the_regulators_signature(world: World) -> None:
     regulator = world.actors[Role.REGULATOR]
     key = world.register_lot(GTIN, "R-8")
-    message = {"lotKeys": [key], "recallClass": 1, "reasonHash": bytes(32)}
     receipt = world.relay(
         "issueRecall",
-        "IssueRecall",
-        message,
         [key],
         1,
         bytes(32),

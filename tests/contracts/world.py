@@ -52,37 +52,22 @@ class World:
     def relay(
         self,
         function: str,
-        primary_type: str,
-        message: dict[str, Any],
         *args: Any,
         signer: LocalAccount,
         relayer: LocalAccount | None = None,
         nonce: int | None = None,
         deadline: int | None = None,
     ) -> Any:
-        """`signer` signs `message`; `relayer` (the stranger by default) sends it."""
-        auth = self.authorization(
-            primary_type, message, signer=signer, nonce=nonce, deadline=deadline
+        """`signer` signs `function(*args)`; `relayer` (the stranger by default) sends it."""
+        auth = self.lotlink.sign_write(
+            function,
+            *args,
+            signer=signer,
+            nonce=nonce,
+            deadline=self.now() + 3600 if deadline is None else deadline,
         )
         return self.lotlink.transact(
             function, *args, auth.as_tuple(), sender=relayer or self.stranger
-        )
-
-    def authorization(
-        self,
-        primary_type: str,
-        message: dict[str, Any],
-        *,
-        signer: LocalAccount,
-        nonce: int | None = None,
-        deadline: int | None = None,
-    ) -> Authorization:
-        if nonce is None:
-            nonce = self.lotlink.call("nonces", signer.address)
-        if deadline is None:
-            deadline = self.now() + 3600
-        return Authorization.signed(
-            signer, primary_type, message, self.lotlink.domain, nonce=nonce, deadline=deadline
         )
 
     def register_lot(

@@ -18,7 +18,7 @@ from web3 import Web3
 from web3.exceptions import ContractCustomError, ContractLogicError, Web3RPCError
 from web3.types import TxReceipt
 
-from lotlink.chain.typed_data import Authorization, Domain
+from lotlink.chain.typed_data import TYPES, Authorization, Domain
 from lotlink.errors import LotlinkError
 
 
@@ -116,8 +116,41 @@ class LotlinkContract:
         """The EIP-712 domain signatures for this deployment are made in."""
         return Domain(chain_id=self.chain_id, verifying_contract=self.address)
 
+    def nonce(self, signer: str, key: int = 0) -> int:
+        """The next relayed-write nonce of `signer` in the sequence `key` (keyed nonces)."""
+        if key == 0:
+            return int(self.call("nonces", signer))
+        return int(self.call("nonces", signer, key))
+
+    def sign_write(
+        self,
+        function: str,
+        *args: Any,
+        signer: LocalAccount,
+        deadline: int,
+        nonce: int | None = None,
+    ) -> Authorization:
+        """`signer`'s authorization of `function(*args)`, for anyone to relay before `deadline`.
+
+        Each write's EIP-712 struct lists the function's arguments in order (a single struct
+        argument is spread into its fields), followed by nonce and deadline.
+        """
+        primary_type = function[0].upper() + function[1:]
+        fields = [name for name, _ in TYPES[primary_type] if name not in ("nonce", "deadline")]
+        values = list(args[0]) if len(args) == 1 and isinstance(args[0], tuple) else list(args)
+        if len(values) != len(fields):
+            raise ValueError(f"{function} takes {len(fields)} values to sign, got {len(values)}")
+        return Authorization.signed(
+            signer,
+            primary_type,
+            dict(zip(fields, values, strict=True)),
+            self.domain,
+            nonce=self.nonce(signer.address) if nonce is None else nonce,
+            deadline=deadline,
+        )
+
     def call(self, function: str, *args: Any, block: int | str = "latest") -> Any:
-        """A view call; several outputs come back as a tuple; reverts become `ContractRevertError`."""
+        """A view call; several outputs come as a tuple; reverts raise `ContractRevertError`."""
         try:
             result = getattr(self.contract.functions, function)(*args).call(block_identifier=block)
         except (ContractCustomError, ContractLogicError) as error:
