@@ -21,6 +21,7 @@ class _Stop(Exception):
 
 
 def _raise_stop(signum: int, frame: FrameType | None) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not interrupt stop()
     raise _Stop
 
 
@@ -35,19 +36,18 @@ def up() -> None:
     settings = get_settings()
     previous = signal.signal(signal.SIGTERM, _raise_stop)
     try:
+        # The whole block is covered: a stop request may arrive while anvil is still starting.
         with start_anvil(settings) as anvil:
             typer.echo(
                 f"anvil is up at {anvil.url} (chain id {anvil.chain_id}, state {anvil.state_file},"
                 f" pid {anvil.pid}); Ctrl-C stops it"
             )
-            try:
-                status = anvil.process.wait()
-            except (KeyboardInterrupt, _Stop):
-                typer.echo("stopping anvil …")
-                return
+            status = anvil.process.wait()
             raise ChainStartError(
                 reason=f"anvil exited on its own with status {status}; see {anvil.log_file}"
             )
+    except (KeyboardInterrupt, _Stop):
+        typer.echo("anvil stopped; its state is saved")
     finally:
         signal.signal(signal.SIGTERM, previous)
 
