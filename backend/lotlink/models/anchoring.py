@@ -130,6 +130,9 @@ class OutboxEntry(Base):
         enum_type(OutboxState, name="state"), default=OutboxState.QUEUED
     )
 
+    checkpoint: Mapped[Checkpoint] = relationship()
+    batch: Mapped[Batch | None] = relationship()
+
 
 class AnchorReceipt(Base):
     """Proof that one event is anchored: its leaf, its Merkle path to ``root``, and where the
@@ -157,6 +160,7 @@ class AnchorReceipt(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
 
     checkpoint: Mapped[Checkpoint] = relationship(back_populates="receipt")
+    batch: Mapped[Batch | None] = relationship()
 
     def as_dict(self) -> dict[str, Any]:
         """The receipt's chain facts, as the receipt endpoint and evidence bundles spell them."""

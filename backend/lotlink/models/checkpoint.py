@@ -37,7 +37,9 @@ from lotlink.models.types import (
 )
 
 if TYPE_CHECKING:
+    from lotlink.models.actor import Actor
     from lotlink.models.anchoring import AnchorReceipt
+    from lotlink.models.lot import Lot
 
 
 class CheckpointKind(ChainEnum):
@@ -105,6 +107,8 @@ class Checkpoint(Base):
         enum_type(CheckpointStatus, name="status"), default=CheckpointStatus.PENDING
     )
 
+    primary_lot: Mapped[Lot] = relationship()
+    signer: Mapped[Actor] = relationship()
     lots: Mapped[list[CheckpointLot]] = relationship(
         back_populates="checkpoint", cascade="all, delete-orphan", passive_deletes=True
     )
@@ -153,6 +157,7 @@ class CheckpointLot(Base):
     unit: Mapped[str | None] = mapped_column(String)
 
     checkpoint: Mapped[Checkpoint] = relationship(back_populates="lots")
+    lot: Mapped[Lot] = relationship()
 
 
 class CheckpointDocument(Base):

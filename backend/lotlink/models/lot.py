@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -10,6 +11,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from lotlink.db.base import Base
 from lotlink.models.provenance import ChainProvenance
 from lotlink.models.types import Address, Hex32, UtcDateTime, utc_now
+
+if TYPE_CHECKING:
+    from lotlink.models.actor import Actor
 
 
 class Lot(ChainProvenance, Base):
@@ -44,6 +48,7 @@ class Lot(ChainProvenance, Base):
     head_digest: Mapped[str | None] = mapped_column(Hex32)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
 
+    owner: Mapped[Actor] = relationship()
     parent_edges: Mapped[list[LineageEdge]] = relationship(
         foreign_keys="LineageEdge.child_key",
         back_populates="child",

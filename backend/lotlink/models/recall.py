@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Index, SmallInteger, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -11,6 +12,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from lotlink.db.base import Base
 from lotlink.models.provenance import ChainProvenance
 from lotlink.models.types import Address, Hex32, UtcDateTime, enum_type
+
+if TYPE_CHECKING:
+    from lotlink.models.lot import Lot
 
 
 class RecallStatus(StrEnum):
@@ -77,3 +81,4 @@ class RecallLot(ChainProvenance, Base):
     lot_key: Mapped[str] = mapped_column(Hex32, ForeignKey("lot.lot_key"), primary_key=True)
 
     recall: Mapped[Recall] = relationship(back_populates="lots")
+    lot: Mapped[Lot] = relationship()
