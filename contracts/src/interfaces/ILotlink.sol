@@ -12,8 +12,8 @@ pragma solidity ^0.8.24;
  * - Quantities are unsigned integers in thousandths of their unit (1.5 KGM is 1500); units are
  *   UN/ECE Recommendation 20 codes.
  * - A checkpoint leaf is OpenZeppelin's StandardMerkleTree leaf over
- *   `(bytes32 eventHash, bytes32 lotKey, address signer)`. A directly recorded checkpoint is a
- *   tree of one leaf, so its root is its leaf and every checkpoint verifies the same way.
+ *   `(bytes32 eventHash, bytes32 lotKey, address signer)`. A batch anchors the root of such
+ *   leaves in storage; a directly recorded checkpoint is anchored by its {CheckpointRecorded} log.
  */
 interface ILotlink {
     /// @notice Who authorised a write: the sender itself (empty signature) or a relayed signer.
@@ -90,13 +90,13 @@ interface ILotlink {
     /// @notice A lot was registered by `owner`, made from `parents` (empty for a raw lot).
     event LotRegistered(bytes32 indexed lotKey, address indexed owner, LotRegistration lot);
 
-    /// @notice One EPCIS event was recorded on its own, signed by `signer`; `leaf` is its anchor.
+    /// @notice One EPCIS event was recorded on its own, signed by `signer`; this log is its anchor.
+    /// @dev The leaf is not logged: anyone derives it as {checkpointLeaf}(eventHash, lotKey, signer).
     event CheckpointRecorded(
         bytes32 indexed lotKey,
         address indexed signer,
         bytes32 indexed eventHash,
-        CheckpointKind kind,
-        bytes32 leaf
+        CheckpointKind kind
     );
 
     /// @notice The Merkle root of `count` signed events was anchored; the manifest lists them.
@@ -191,7 +191,7 @@ interface ILotlink {
     /// @notice `account` holds no role that may sign a checkpoint of `kind`.
     error LotlinkRoleDoesNotFitKind(address account, CheckpointKind kind);
 
-    /// @notice `root` was anchored already, at `blockNumber`.
+    /// @notice Batch `root` was anchored already, at `blockNumber`.
     error LotlinkAlreadyAnchored(bytes32 root, uint256 blockNumber);
 
     /// @notice A batch must hold at least one event.

@@ -10,8 +10,10 @@ import {LotlinkLots} from "./LotlinkLots.sol";
  * and checked here; or the Merkle root of a batch of events signed off-chain, anchored by the
  * relayer and verified against each event's signature and role by whoever reads it.
  *
- * Both end as an anchored root: a direct record is a StandardMerkleTree of one leaf, whose root is
- * the leaf, so a single rule (leaf, proof, anchored root) verifies every checkpoint.
+ * A batch root is kept in storage ({anchoredAt}, {isAnchored}). A direct record is anchored by its
+ * {CheckpointRecorded} log alone, which the block's receipts root commits to: a verifier reads it
+ * back with `eth_getTransactionReceipt`. Keeping no storage slot per event is what holds a
+ * signature-checked direct record under 60,000 gas; its signed nonce is what stops a replay.
  */
 abstract contract LotlinkCheckpoints is LotlinkLots {
     /// @dev One storage slot per anchored root.
@@ -35,7 +37,7 @@ abstract contract LotlinkCheckpoints is LotlinkLots {
 
     /**
      * @notice Records one EPCIS event hash for `lotKey`, signed by an actor whose role fits `kind`.
-     * @return leaf The event's leaf, which is also its anchored root.
+     * @return leaf The event's StandardMerkleTree leaf, as a batch would have anchored it.
      */
     function recordCheckpoint(
         bytes32 eventHash,
@@ -51,8 +53,7 @@ abstract contract LotlinkCheckpoints is LotlinkLots {
         _checkRoleFitsKind(signer, CheckpointKind(kind));
         _requireLot(lotKey);
         leaf = checkpointLeaf(eventHash, lotKey, signer);
-        _anchor(leaf, 1, signer);
-        emit CheckpointRecorded(lotKey, signer, eventHash, CheckpointKind(kind), leaf);
+        emit CheckpointRecorded(lotKey, signer, eventHash, CheckpointKind(kind));
     }
 
     /**
@@ -84,11 +85,13 @@ abstract contract LotlinkCheckpoints is LotlinkLots {
         _checkRole(ANCHORER_ROLE, anchorer);
         if (count == 0) revert LotlinkEmptyBatch();
         if (count > MAX_BATCH_COUNT) revert LotlinkTooMany(count, MAX_BATCH_COUNT);
-        _anchor(root, count, anchorer);
+        uint64 anchoredBlock = _anchors[root].blockNumber;
+        if (anchoredBlock != 0) revert LotlinkAlreadyAnchored(root, anchoredBlock);
+        _anchors[root] = Anchor(uint64(block.number), count, anchorer);
         emit BatchAnchored(root, anchorer, manifestHash, count, manifestUri);
     }
 
-    /// @notice The block at which `root` was anchored, or 0 if it never was.
+    /// @notice The block at which batch `root` was anchored, or 0 if it never was.
     function anchoredAt(bytes32 root) external view returns (uint256) {
         return _anchors[root].blockNumber;
     }
@@ -99,7 +102,7 @@ abstract contract LotlinkCheckpoints is LotlinkLots {
         return (a.blockNumber, a.count, a.anchorer);
     }
 
-    /// @notice Whether `leaf` is included, through `proof`, under a root anchored here.
+    /// @notice Whether `leaf` is included, through `proof`, under a batch root anchored here.
     function isAnchored(bytes32 root, bytes32 leaf, bytes32[] calldata proof) external view returns (bool) {
         return _anchors[root].blockNumber != 0 && MerkleProof.verifyCalldata(proof, root, leaf);
     }
@@ -107,12 +110,6 @@ abstract contract LotlinkCheckpoints is LotlinkLots {
     /// @notice The leaf of a checkpoint: StandardMerkleTree's leaf over (eventHash, lotKey, signer).
     function checkpointLeaf(bytes32 eventHash, bytes32 lotKey, address signer) public pure returns (bytes32) {
         return keccak256(bytes.concat(keccak256(abi.encode(eventHash, lotKey, signer))));
-    }
-
-    function _anchor(bytes32 root, uint32 count, address anchorer) private {
-        uint64 anchoredBlock = _anchors[root].blockNumber;
-        if (anchoredBlock != 0) revert LotlinkAlreadyAnchored(root, anchoredBlock);
-        _anchors[root] = Anchor(uint64(block.number), count, anchorer);
     }
 
     /// @dev Producers produce and transform; inspectors or the producer's own QC inspect; custody

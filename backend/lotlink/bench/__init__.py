@@ -1,0 +1,1 @@
+"""Benchmarks behind `lotlink bench …`; their figures and commands go in the README."""

@@ -1,0 +1,76 @@
+"""A throwaway chain for benchmarks: anvil on a free port in a temp dir, Lotlink deployed on it."""
+
+from __future__ import annotations
+
+import socket
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+
+from lotlink.chain.compile import load_artifact
+from lotlink.chain.contract import LotlinkContract
+from lotlink.chain.deploy import deploy
+from lotlink.chain.node import dev_accounts, start_anvil
+from lotlink.chain.typed_data import Authorization
+from lotlink.config import Settings, get_settings
+from lotlink.gs1.keys import check_digit
+
+
+@dataclass
+class BenchChain:
+    """A fresh deployment and one funded account per role, admin first."""
+
+    w3: Web3
+    lotlink: LotlinkContract
+    accounts: list[LocalAccount]
+
+    def now(self) -> int:
+        return int(self.w3.eth.get_block("latest")["timestamp"])
+
+    def send(self, function: str, *args: object, by: LocalAccount) -> int:
+        """Gas used by `by` sending `function(*args)` itself."""
+        receipt = self.lotlink.transact(
+            function, *args, Authorization.direct().as_tuple(), sender=by
+        )
+        return int(receipt["gasUsed"])
+
+    def relay(
+        self, function: str, *args: object, signer: LocalAccount, relayer: LocalAccount
+    ) -> int:
+        """Gas used by `relayer` sending `function(*args)` with `signer`'s signature."""
+        auth = self.lotlink.sign_write(function, *args, signer=signer, deadline=self.now() + 600)
+        receipt = self.lotlink.transact(function, *args, auth.as_tuple(), sender=relayer)
+        return int(receipt["gasUsed"])
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def bench_gln(index: int) -> int:
+    """A valid GLN for the index-th benchmark actor."""
+    base = f"95212340{index:04d}"
+    return int(base + str(check_digit(base)))
+
+
+@contextmanager
+def bench_chain(settings: Settings | None = None) -> Iterator[BenchChain]:
+    """Starts anvil in a temporary directory, deploys Lotlink, stops anvil on exit."""
+    base = settings or get_settings()
+    with tempfile.TemporaryDirectory(prefix="lotlink-bench-") as tmp:
+        isolated = base.model_copy(
+            update={"var_dir": Path(tmp), "anvil_port": _free_port(), "rpc_url": None}
+        )
+        with start_anvil(isolated) as anvil:
+            w3 = anvil.web3()
+            accounts = dev_accounts()
+            deployment = deploy(w3, deployer_key_or_account=accounts[0], admin=accounts[0].address)
+            lotlink = LotlinkContract(w3, deployment.address(), load_artifact("Lotlink").abi)
+            yield BenchChain(w3=w3, lotlink=lotlink, accounts=accounts)
