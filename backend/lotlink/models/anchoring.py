@@ -138,8 +138,9 @@ class AnchorReceipt(Base):
     """Proof that one event is anchored: its leaf, its Merkle path to ``root``, and where the
     root landed on chain.
 
-    ``root`` equals ``leaf`` (and ``proof`` is empty) for an event recorded directly, which is a
-    tree of one leaf; ``batch_root`` is set only for batched events.
+    For a batched event, ``batch_root`` names the batch and ``tx_hash``/``log_index`` its
+    BatchAnchored log. For an event recorded directly there is no batch: ``root`` equals
+    ``leaf``, ``proof`` is empty, and ``tx_hash``/``log_index`` are its CheckpointRecorded log.
     """
 
     __tablename__ = "anchor_receipt"
