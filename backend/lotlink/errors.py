@@ -29,10 +29,12 @@ class CompilerError(LotlinkError):
 
 
 class ArtifactsStaleError(LotlinkError):
-    """Raised when contracts/build no longer matches contracts/src (run `lotlink contracts compile`)."""
+    """Raised when contracts/build no longer matches contracts/src."""
 
     def __init__(self, *, reason: str) -> None:
-        super().__init__(f"contract artifacts are stale ({reason}); run `lotlink contracts compile`")
+        super().__init__(
+            f"contract artifacts are stale ({reason}); run `lotlink contracts compile`"
+        )
 
 
 class ChainStartError(LotlinkError):

@@ -132,3 +132,21 @@ def test_only_suppliers_register_lots(world: World) -> None:
             "AccessControlUnauthorizedAccount", account=account.address, neededRole=Role.SUPPLIER.id
         ):
             world.send("registerLot", _lot(MILK, f"BY-{role.name}"), by=account)
+
+
+def test_quantities_beyond_int64_thousandths_are_rejected(world: World) -> None:
+    limit = 2**63 - 1
+    supplier = world.actors[Role.SUPPLIER]
+    with reverts("LotlinkQuantityTooLarge", quantity=limit + 1, limit=limit):
+        world.send("registerLot", (MILK, "BIG", [], [], limit + 1, "KGM", bytes(32)), by=supplier)
+    parent = world.register_lot(MILK, "BIG-PARENT")
+    with reverts("LotlinkQuantityTooLarge", quantity=2**255, limit=limit):
+        world.send("registerLot", (FORMULA, "BIG-CHILD", [parent], [2**255], 1, "KGM", bytes(32)), by=supplier)
+    world.send("registerLot", (MILK, "MAX", [], [], limit, "KGM", bytes(32)), by=supplier)
+
+
+def test_a_unit_must_be_a_rec20_code(world: World) -> None:
+    supplier = world.actors[Role.SUPPLIER]
+    for bad in ("", "KGMS"):
+        with reverts("LotlinkInvalidUnit", uom=bad):
+            world.send("registerLot", (MILK, f"UNIT-{len(bad)}", [], [], 1, bad, bytes(32)), by=supplier)

@@ -9,9 +9,10 @@ from typing import Annotated
 import typer
 
 from lotlink.chain.deploy import ensure_deployment
-from lotlink.chain.node import AnvilProcess, connect, rpc_chain_id, start_anvil
+from lotlink.chain.node import start_anvil
 from lotlink.config import get_settings
-from lotlink.errors import ChainStartError, ChainUnavailableError
+from lotlink.errors import ChainStartError
+from lotlink.runtime import open_chain
 
 app = typer.Typer(help="Run the managed local chain (anvil).", no_args_is_help=True)
 
@@ -76,19 +77,9 @@ def deploy(
     With LOTLINK_RPC_URL, checks the recorded deployment there; deploys only with --deploy-remote.
     """
     settings = get_settings()
-    started: AnvilProcess | None = None
-    if settings.managed_chain:
-        try:
-            rpc_chain_id(settings.effective_rpc_url)
-        except ChainUnavailableError:
-            started = start_anvil(settings)
-    try:
-        w3 = connect(settings)
+    with open_chain(settings) as w3:
         allow = settings.managed_chain or deploy_remote
         deployment = ensure_deployment(settings, w3, allow_deploy=allow, force=force, admin=admin)
-    finally:
-        if started is not None:
-            started.stop()
     for name, contract in deployment.contracts.items():
         typer.echo(
             f"{name} at {contract.address} on chain {deployment.chain_id} "

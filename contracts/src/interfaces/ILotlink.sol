@@ -173,6 +173,12 @@ interface ILotlink {
     /// @notice A lot with this key is already registered.
     error LotlinkDuplicateLot(bytes32 lotKey);
 
+    /// @notice A quantity exceeds what an index can hold exactly (2^63 - 1 thousandths).
+    error LotlinkQuantityTooLarge(uint256 quantity, uint256 limit);
+
+    /// @notice A unit must be a UN/ECE Recommendation 20 code of 1 to 3 characters.
+    error LotlinkInvalidUnit(string uom);
+
     /// @notice No lot with this key is registered.
     error LotlinkUnknownLot(bytes32 lotKey);
 

@@ -17,6 +17,8 @@ abstract contract LotlinkLots is LotlinkAuthorization {
 
     /// @notice The most parent lots one registration may name.
     uint256 public constant MAX_PARENTS = 256;
+    /// @notice The largest quantity, in thousandths: a signed 64-bit integer, exact in any SQL index.
+    uint256 public constant MAX_QUANTITY = uint256(uint64(type(int64).max));
 
     bytes32 private constant _REGISTER_LOT_TYPEHASH =
         keccak256(
@@ -35,6 +37,9 @@ abstract contract LotlinkLots is LotlinkAuthorization {
         _checkRole(SUPPLIER_ROLE, owner);
         _checkGtin(lot.gtin);
         _checkLotCode(lot.lotCode);
+        _checkQuantity(lot.quantity);
+        uint256 unitLength = bytes(lot.uom).length;
+        if (unitLength == 0 || unitLength > 3) revert LotlinkInvalidUnit(lot.uom);
         lotKey = lotKeyOf(lot.gtin, lot.lotCode);
         if (_lots[lotKey].owner != address(0)) revert LotlinkDuplicateLot(lotKey);
 
@@ -46,6 +51,7 @@ abstract contract LotlinkLots is LotlinkAuthorization {
         for (uint256 i; i < parentCount; ++i) {
             bytes32 parent = lot.parents[i];
             _requireLot(parent);
+            _checkQuantity(lot.parentQuantities[i]);
             for (uint256 j; j < i; ++j) {
                 if (lot.parents[j] == parent) revert LotlinkDuplicateEntry(parent);
             }
@@ -97,6 +103,10 @@ abstract contract LotlinkLots is LotlinkAuthorization {
                     auth.deadline
                 )
             );
+    }
+
+    function _checkQuantity(uint256 quantity) private pure {
+        if (quantity > MAX_QUANTITY) revert LotlinkQuantityTooLarge(quantity, MAX_QUANTITY);
     }
 
     /// @dev Reverts unless `gtin` is 14 ASCII digits with a valid GS1 mod-10 check digit.

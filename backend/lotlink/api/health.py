@@ -1,0 +1,80 @@
+"""`GET /healthz`: is the chain answering, where are the contracts, is the database current."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
+
+from lotlink.config import Settings
+from lotlink.db.engine import redact_url
+from lotlink.db.migrate import current_revision, head_revision
+
+router = APIRouter(tags=["health"])
+
+
+def public_rpc(url: str) -> str:
+    """scheme://host[:port] of an RPC URL: hosted endpoints keep API keys in the path or query."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1]}"
+
+
+def _chain_health(request: Request, settings: Settings) -> dict[str, Any]:
+    deployment = request.app.state.deployment
+    report: dict[str, Any] = {
+        "rpc": public_rpc(settings.effective_rpc_url),
+        "managed": settings.managed_chain,
+        "confirmations": settings.confirmations,
+        "contracts": {}
+        if deployment is None
+        else {
+            name: {"address": c.address, "block": c.block}
+            for name, c in deployment.contracts.items()
+        },
+    }
+    try:
+        w3 = request.app.state.w3
+        report["chain_id"] = int(w3.eth.chain_id)
+        report["head_block"] = int(w3.eth.block_number)
+    except Exception as error:  # any transport failure means the same to a health check
+        report["ok"] = False
+        report["error"] = f"{type(error).__name__}: {error}".splitlines()[0]
+        return report
+    if deployment is None:
+        report["ok"] = False
+        report["error"] = "no deployment recorded; run `lotlink deploy`"
+    elif deployment.chain_id != report["chain_id"]:
+        report["ok"] = False
+        report["error"] = f"deployment is on chain {deployment.chain_id}"
+    else:
+        report["ok"] = True
+    return report
+
+
+def _database_health(settings: Settings) -> dict[str, Any]:
+    url = settings.effective_database_url
+    report: dict[str, Any] = {"url": redact_url(url), "backend": url.split(":", 1)[0]}
+    try:
+        revision = current_revision(url)
+    except (SQLAlchemyError, Exception) as error:
+        report.update(ok=False, error=str(error).splitlines()[0])
+        return report
+    newest = head_revision()
+    report.update(revision=revision, newest=newest, ok=revision == newest)
+    if revision != newest:
+        report["error"] = "schema is not at the newest revision; run `lotlink db upgrade`"
+    return report
+
+
+@router.get("/healthz", summary="Chain, contracts and database status")
+def healthz(request: Request) -> JSONResponse:
+    """200 when the chain answers on the deployment's chain and the schema is current, else 503."""
+    settings: Settings = request.app.state.settings
+    chain = _chain_health(request, settings)
+    database = _database_health(settings)
+    ok = chain["ok"] and database["ok"]
+    body = {"status": "ok" if ok else "degraded", "chain": chain, "database": database}
+    return JSONResponse(body, status_code=200 if ok else 503)

@@ -1,0 +1,82 @@
+"""RFC 9457 problem+json for every error a request can meet.
+
+Routes and services raise domain errors (`LotlinkError` subclasses); the status each maps to is
+decided here, once, so no route builds an error response by hand and no traceback reaches a client.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from lotlink import errors
+
+log = logging.getLogger("lotlink.api")
+
+PROBLEM_JSON = "application/problem+json"
+
+# Most specific first: the first class an error is an instance of decides its status.
+STATUS_BY_ERROR: list[tuple[type[errors.LotlinkError], int]] = [
+    (errors.InvalidGs1KeyError, 422),
+    (errors.ChainUnavailableError, 503),
+    (errors.DatabaseError, 503),
+]
+
+
+def status_for(error: errors.LotlinkError) -> int:
+    """The HTTP status of a domain error: from the table, else 503 if it may pass, else 500."""
+    for kind, status in STATUS_BY_ERROR:
+        if isinstance(error, kind):
+            return status
+    return 503 if error.retryable else 500
+
+
+def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
+    """A problem+json response; `type` is left as about:blank, so `title` is the status phrase."""
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+
+
+def _field(location: tuple[Any, ...] | list[Any]) -> str:
+    return ".".join(str(part) for part in location)
+
+
+async def _domain_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, errors.LotlinkError)
+    status = status_for(error)
+    return problem(status, type(error).__name__, str(error))
+
+
+async def _validation_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    fields = [{"field": _field(e["loc"]), "message": e["msg"]} for e in error.errors()]
+    first = fields[0] if fields else {"field": "request", "message": "invalid"}
+    detail = f"{first['field']}: {first['message']}"
+    return problem(422, "Unprocessable Content", detail, errors=fields)
+
+
+async def _http_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, StarletteHTTPException)
+    title = {404: "Not Found", 405: "Method Not Allowed"}.get(error.status_code, "HTTP error")
+    response = problem(error.status_code, title, str(error.detail))
+    for name, value in (error.headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+async def _unexpected(request: Request, error: Exception) -> JSONResponse:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return problem(500, "Internal Server Error", "an unexpected error occurred; it was logged")
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    """Routes every error a request can raise through problem+json."""
+    app.add_exception_handler(errors.LotlinkError, _domain_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)

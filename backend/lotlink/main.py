@@ -1,0 +1,45 @@
+"""`create_app()`: the Lotlink HTTP service, its routers and its error handlers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from web3 import HTTPProvider, Web3
+
+from lotlink import __version__
+from lotlink.api import health
+from lotlink.api.problems import install_problem_handlers
+from lotlink.chain.deploy import load_deployment
+from lotlink.config import Settings, get_settings
+from lotlink.db.engine import make_engine, make_session_factory
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The service, reading `settings` (default: the environment's). The chain, deployment and
+    schema are expected ready (see `lotlink.runtime.prepare`); requests never deploy or migrate."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings.effective_database_url)
+        app.state.settings = settings
+        app.state.engine = engine
+        app.state.sessions = make_session_factory(engine)
+        app.state.w3 = Web3(HTTPProvider(settings.effective_rpc_url, request_kwargs={"timeout": 5}))
+        app.state.deployment = load_deployment(settings.deployment_file)
+        try:
+            yield
+        finally:
+            engine.dispose()
+
+    app = FastAPI(
+        title="Lotlink",
+        version=__version__,
+        summary="Product traceability anyone can check against the chain.",
+        lifespan=lifespan,
+    )
+    install_problem_handlers(app)
+    app.include_router(health.router)
+    return app
