@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 from lotlink.config import Settings
-from lotlink.db.engine import redact_url
+from lotlink.db.engine import normalize_database_url, redact_url
 from lotlink.db.migrate import current_revision, head_revision
 
 router = APIRouter(tags=["health"])
@@ -20,6 +20,16 @@ def public_rpc(url: str) -> str:
     """scheme://host[:port] of an RPC URL: hosted endpoints keep API keys in the path or query."""
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1]}"
+
+
+def scrub_rpc(text: str, url: str) -> str:
+    """`text` with every secret-bearing part of `url` (user info, path, query) replaced by '…'."""
+    parts = urlsplit(url)
+    secrets = [parts.netloc.rsplit("@", 1)[0] if "@" in parts.netloc else ""]
+    secrets += [parts.path + (f"?{parts.query}" if parts.query else ""), parts.path, parts.query]
+    for secret in sorted(filter(lambda s: len(s) > 1, secrets), key=len, reverse=True):
+        text = text.replace(secret, "…")
+    return text
 
 
 def _chain_health(request: Request, settings: Settings) -> dict[str, Any]:
@@ -41,7 +51,8 @@ def _chain_health(request: Request, settings: Settings) -> dict[str, Any]:
         report["head_block"] = int(w3.eth.block_number)
     except Exception as error:  # any transport failure means the same to a health check
         report["ok"] = False
-        report["error"] = f"{type(error).__name__}: {error}".splitlines()[0]
+        message = f"{type(error).__name__}: {error}".splitlines()[0]
+        report["error"] = scrub_rpc(message, settings.effective_rpc_url)
         return report
     if deployment is None:
         report["ok"] = False
@@ -56,7 +67,12 @@ def _chain_health(request: Request, settings: Settings) -> dict[str, Any]:
 
 def _database_health(settings: Settings) -> dict[str, Any]:
     url = settings.effective_database_url
-    report: dict[str, Any] = {"url": redact_url(url), "backend": url.split(":", 1)[0]}
+    report: dict[str, Any] = {"url": redact_url(url)}
+    try:
+        report["backend"] = normalize_database_url(url).get_backend_name()
+    except Exception as error:
+        report.update(ok=False, error=str(error))
+        return report
     try:
         revision = current_revision(url)
     except (SQLAlchemyError, Exception) as error:

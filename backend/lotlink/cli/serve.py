@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import signal
+from types import FrameType
 from typing import Annotated
 
 import typer
 
 from lotlink.config import get_settings
+
+
+def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    # uvicorn re-raises the signal it caught once it has shut down; exiting through SystemExit
+    # (rather than the default disposition) lets the managed anvil stop and save its state.
+    raise SystemExit(128 + signum)
 
 
 def serve(
@@ -22,6 +30,7 @@ def serve(
     from lotlink.main import create_app
     from lotlink.runtime import prepare
 
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     settings = get_settings()
     bind_host = host or settings.host
     bind_port = port or settings.port

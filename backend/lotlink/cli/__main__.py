@@ -1,0 +1,5 @@
+"""`python -m lotlink.cli`: the same as the `lotlink` command."""
+
+from lotlink.cli import main
+
+main()

@@ -1,0 +1,86 @@
+"""`lotlink serve` as a user runs it: chain up, deployed, migrated, healthy; stopped cleanly; resumed."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from fixtures.anvil import free_port
+from lotlink.chain.node import port_in_use
+
+LOTLINK = [sys.executable, "-m", "lotlink.cli"]
+
+
+@contextmanager
+def serving(
+    var_dir: Path, *, database_url: str | None = None
+) -> Iterator[tuple[str, subprocess.Popen[str], int]]:
+    """Runs `lotlink serve` until the block ends, then stops it with SIGTERM like a supervisor."""
+    http_port, anvil_port = free_port(), free_port()
+    env = {
+        **os.environ,
+        "LOTLINK_VAR_DIR": str(var_dir),
+        "LOTLINK_ANVIL_PORT": str(anvil_port),
+        "LOTLINK_PORT": str(http_port),
+        "LOTLINK_DATABASE_URL": database_url or "",
+        "LOTLINK_RPC_URL": "",
+    }
+    process = subprocess.Popen(
+        [*LOTLINK, "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    base = f"http://127.0.0.1:{http_port}"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            assert process.poll() is None, process.stdout.read() if process.stdout else ""
+            try:
+                httpx.get(f"{base}/healthz", timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        yield base, process, anvil_port
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=30)
+
+
+def test_serve_starts_everything_and_reports_it_on_healthz(
+    tmp_path: Path, database_url: str
+) -> None:
+    with serving(tmp_path, database_url=database_url) as (base, _, anvil_port):
+        response = httpx.get(f"{base}/healthz")
+        assert response.status_code == 200, response.text
+        health = response.json()
+        assert health["status"] == "ok"
+        assert health["chain"]["chain_id"] == 31337
+        assert health["chain"]["managed"] is True
+        assert (
+            health["chain"]["head_block"] >= health["chain"]["contracts"]["Lotlink"]["block"] >= 1
+        )
+        assert health["chain"]["contracts"]["Lotlink"]["address"].startswith("0x")
+        assert health["database"]["ok"] is True
+        assert health["database"]["revision"] == health["database"]["newest"]
+        assert health["database"]["backend"] == database_url.split(":", 1)[0].split("+")[0]
+        missing = httpx.get(f"{base}/no/such/page")
+        assert missing.status_code == 404
+        assert missing.headers["content-type"] == "application/problem+json"
+        assert missing.json()["status"] == 404
+    assert not port_in_use("127.0.0.1", anvil_port), "SIGTERM must stop the managed anvil too"
+
+
+def test_a_restart_keeps_the_chain_and_the_deployment(tmp_path: Path) -> None:
+    with serving(tmp_path) as (base, _, _):
+        first = httpx.get(f"{base}/healthz").json()["chain"]
+    with serving(tmp_path) as (base, _, _):
+        second = httpx.get(f"{base}/healthz").json()["chain"]
+    assert second["contracts"] == first["contracts"]
+    assert second["head_block"] >= first["head_block"]
