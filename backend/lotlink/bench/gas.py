@@ -95,7 +95,8 @@ def _measure(chain: BenchChain) -> list[GasRow]:
     )
 
     milk, formula = _gtin("0952123400001"), _gtin("0952123400002")
-    raw = (milk, "FARM-A-0601", [], [], 1_200_000, "LTR", os.urandom(32))
+    no_parents: list[bytes] = []
+    raw = (milk, "FARM-A-0601", no_parents, no_parents, 1_200_000, "LTR", os.urandom(32))
     rows.append(
         GasRow(
             "registerLot",
