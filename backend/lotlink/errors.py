@@ -137,3 +137,17 @@ class DatabaseNotMigratedError(LotlinkError):
         )
         self.current = current
         self.head = head
+
+
+class EpcisValidationError(LotlinkError):
+    """Raised when an EPCIS document or event fails GS1's JSON Schema or Lotlink's event rules.
+
+    The message names the JSON path of the first failing field and why; ``errors`` holds every
+    failure as (path, reason) pairs, for a problem+json response that lists them all.
+    """
+
+    def __init__(self, *, path: str, reason: str, errors: list[tuple[str, str]]) -> None:
+        super().__init__(f"invalid EPCIS at {path}: {reason}")
+        self.path = path
+        self.reason = reason
+        self.errors = errors

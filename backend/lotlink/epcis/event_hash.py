@@ -50,6 +50,9 @@ _TREE_IGNORED = frozenset({"#text", "rdfs:comment", "comment"})
 _UNSORTED_MARKERS = ("bizTransaction", "source", "destination")
 _PAIR_LISTS = frozenset({"sourceList", "destinationList", "bizTransactionList"})
 _EVENT_IGNORED = frozenset({"recordTime", "eventID", "type", "errorDeclaration"})
+_RENAMED_LEAVES = frozenset(
+    {"inputEPC", "outputEPC", "inputQuantity", "outputQuantity", "childQuantity"}
+)
 
 
 def event_prehash(event: Mapping[str, Any], *, context: Any = None) -> str:
@@ -128,10 +131,12 @@ def _prehash(
 
     def value_text(value: Any) -> str:
         if isinstance(value, str):
-            value = replacements.get(value) or value
-            prefix, colon, rest = value.partition(":")
-            if colon and prefix in namespaces:
-                return namespaces[prefix].replace("{", "").replace("}", "") + rest
+            if value in replacements:
+                value = replacements[value] or value
+            if ":" in value:
+                prefix, _, rest = value.partition(":")
+                if prefix in namespaces:
+                    return namespaces[prefix].replace("{", "").replace("}", "") + rest
             return value
         return str(value)
 
@@ -144,31 +149,38 @@ def _prehash(
     def to_tree(obj: Any) -> Node:
         if isinstance(obj, list):
             node: Node = ("", "", [to_tree(item) for item in obj])
-        elif isinstance(obj, Mapping):
-            name = obj.get("type", "")
-            if isinstance(name, str):
-                name = replacements.get(name) or name
-            text = obj.get("#text", "")
-            if isinstance(text, str):
-                text = replacements.get(text) or text
+        elif isinstance(obj, dict | Mapping):
+            name = text = ""
+            if "type" in obj:  # an absent type must not pick up the replacement for ""
+                name = obj["type"]
+                if isinstance(name, str) and name in replacements:
+                    name = replacements[name] or name
+            if "#text" in obj:
+                text = obj["#text"]
+                if isinstance(text, str) and text in replacements:
+                    text = replacements[text] or text
             children: list[Any] = []
+            append = children.append
             for key, value in obj.items():
                 if key in _TREE_IGNORED:
                     continue
-                if key.startswith("@xmlns"):
-                    declare_xmlns(key, value)
-                    name = key_text(name) if isinstance(name, str) else name
-                    continue
-                child = to_tree(value)
-                key = key_text(key)
-                if isinstance(value, list):
-                    children.extend((key, element[1], element[2]) for element in child[2])
+                if ":" in key:
+                    if key.startswith("@xmlns"):
+                        declare_xmlns(key, value)
+                        name = key_text(name) if isinstance(name, str) else name
+                        continue
+                    key = key_text(key)
+                if isinstance(value, str | int | float) or value is None:
+                    append((key, value_text(value), []))
+                elif isinstance(value, list):
+                    children.extend((key, e[1], e[2]) for e in to_tree(value)[2])
                 else:
-                    children.append((key, child[1], child[2]))
+                    child = to_tree(value)
+                    append((key, child[1], child[2]))
             node = (name, text, children)
         else:
             return ("", value_text(obj), [])
-        if not any(marker in obj for marker in _UNSORTED_MARKERS):
+        if not ("bizTransaction" in obj or "source" in obj or "destination" in obj):
             node[2].sort()
         return node
 
@@ -184,6 +196,12 @@ def _prehash(
 def _correct_structure(node: Node) -> Node:
     """Port of ``deep_structure_correction``: reshape the JSON tree like the XML one."""
     children = node[2] if len(node) > 2 else []
+    if not children:
+        if node[0] in ("inputEPC", "outputEPC"):
+            return ("epc", node[1], children)
+        if node[0] in ("inputQuantity", "outputQuantity", "childQuantity"):
+            return ("quantityElement", node[1], children)
+        return (node[0], node[1], children)
     lists: dict[str, list[Node]] = {}
     for element in [e for e in children if not isinstance(e[0], tuple) and e[0].endswith("List")]:
         lists.setdefault(element[0], []).append((element[0][:-4], element[1], element[2]))
@@ -198,7 +216,10 @@ def _correct_structure(node: Node) -> Node:
     if child_epcs:
         children[:] = [e for e in children if e[0] != "childEPCs"]
         children.append(("childEPCs", "", child_epcs))
-    corrected = [e if e[0] in _PAIR_LISTS else _correct_structure(e) for e in children]
+    corrected = [
+        e if e[0] in _PAIR_LISTS or not (e[2] or e[0] in _RENAMED_LEAVES) else _correct_structure(e)
+        for e in children
+    ]
     name, text = node[0], node[1]
     if name == "inputEPC" or name == "outputEPC":
         name = "epc"
@@ -213,11 +234,20 @@ def _correct_structure(node: Node) -> Node:
 
 
 def _prehash_in_order(child_list: list[Any], child_order: PropOrder) -> str:
-    """Port of ``_recurse_through_children_in_order``; consumes what it hashes from child_list."""
-    pre_hash = ""
+    """Port of ``_recurse_through_children_in_order``; consumes what it hashes from child_list.
+
+    The reference scans child_list once per ordered name; grouping by name in one pass gives
+    the same result (names in an order are distinct, and removal only drops childless nodes).
+    """
     user_extensions = _gather_user_extensions(child_list)
+    groups: dict[Any, list[Any]] = {}
+    for child in child_list:
+        if isinstance(child[0], str):  # typed-list pairs have a node as "name": never ordered
+            groups.setdefault(child[0], []).append(child)
+    pre_hash = ""
+    consumed = False
     for child_name, sub_order in child_order:
-        children = [x for x in child_list if x[0] == child_name]
+        children = groups.get(child_name)
         if not children:
             continue
         values = []
@@ -226,14 +256,31 @@ def _prehash_in_order(child_list: list[Any], child_order: PropOrder) -> str:
             if text:
                 values.append(text)
             if len(child[2]) == 0:
-                child_list.remove(child)
+                consumed = True
         values.sort()
-        joined = "".join(values)
-        if joined:
-            pre_hash += joined
+        pre_hash += "".join(values)
+    if consumed:
+        # Drop hashed leaves; what stays is hashed later with the remaining fields.
+        ordered = _order_names(child_order)
+        child_list[:] = [
+            c
+            for c in child_list
+            if not (isinstance(c[0], str) and c[0] in ordered and len(c[2]) == 0)
+        ]
     if user_extensions:
         pre_hash += _prehash_remaining(user_extensions)
     return pre_hash
+
+
+_ORDER_NAMES: dict[int, frozenset[Any]] = {}
+
+
+def _order_names(child_order: PropOrder) -> frozenset[Any]:
+    # Orders are the static PROP_ORDER lists, so their identity is a stable key.
+    names = _ORDER_NAMES.get(id(child_order))
+    if names is None:
+        names = _ORDER_NAMES[id(child_order)] = frozenset(name for name, _ in child_order)
+    return names
 
 
 def _child_prehash(child: Any, sub_order: PropOrder | None) -> str:

@@ -70,14 +70,31 @@ def _merge(base: Ctx, local: Any) -> Ctx:
 
 
 def prepare_context(context: Any) -> PreparedContext:
-    """Digest a document ``@context`` (None means the bare EPCIS 2.0 context)."""
-    key = json.dumps(context, sort_keys=False, default=str)
-    return _prepare_cached(key)
+    """Digest a document ``@context`` (None means the bare EPCIS 2.0 context); cached."""
+    return _prepare_cached(_freeze(context))
+
+
+def _freeze(value: Any) -> Any:
+    # An exact, hashable copy: a caller may mutate its context between calls.
+    if isinstance(value, list):
+        return ("list", tuple(_freeze(v) for v in value))
+    if isinstance(value, Mapping):
+        return ("dict", tuple((k, _freeze(v)) for k, v in value.items()))
+    return value
+
+
+def _thaw(value: Any) -> Any:
+    if isinstance(value, tuple):
+        kind, items = value
+        if kind == "list":
+            return [_thaw(v) for v in items]
+        return {k: _thaw(v) for k, v in items}
+    return value
 
 
 @lru_cache(maxsize=256)
-def _prepare_cached(key: str) -> PreparedContext:
-    context = json.loads(key)
+def _prepare_cached(frozen: Any) -> PreparedContext:
+    context = _thaw(frozen)
     if context is None:
         context = DEFAULT_CONTEXT
     namespaces: dict[str, str] = {}
@@ -145,6 +162,11 @@ def _scoped(ctx: Ctx, term: str, definition: Mapping[str, Any]) -> Ctx:
 
 def _collect_value(value: Any, ctx: Ctx, coercion: Any, out: set[str]) -> None:
     if isinstance(value, str):
+        if coercion is None or value.startswith(("https://", "http://")):
+            # literals stay as written; absolute http(s) IRIs expand to themselves
+            if value.startswith(_KEPT_PREFIXES):
+                out.add(value)
+            return
         if coercion == "@vocab":
             value = _expand_iri(ctx, value, vocab=True)
         elif coercion == "@id":
@@ -154,7 +176,7 @@ def _collect_value(value: Any, ctx: Ctx, coercion: Any, out: set[str]) -> None:
     elif isinstance(value, list):
         for item in value:
             _collect_value(item, ctx, coercion, out)
-    elif isinstance(value, Mapping):
+    elif isinstance(value, dict | Mapping):
         collect_expanded_values(value, ctx, out)
 
 
@@ -173,7 +195,7 @@ def collect_expanded_values(node: Mapping[str, Any], ctx: Ctx, out: set[str]) ->
                 continue  # undefined term: expansion drops it and everything below it
             _collect_value(value, ctx, None, out)
             continue
-        if isinstance(definition, Mapping):
+        if isinstance(definition, dict | Mapping):
             if "@id" in definition and definition["@id"] is None:
                 continue
             child = _scoped(ctx, key, definition) if "@context" in definition else ctx
@@ -183,6 +205,12 @@ def collect_expanded_values(node: Mapping[str, Any], ctx: Ctx, out: set[str]) ->
 
 
 def bare_value_replacements(expanded: set[str]) -> dict[str, str | None]:
+    """Cached ``_replacement_table``: events of one stream share a few vocabulary sets."""
+    return _replacement_table(frozenset(expanded))
+
+
+@lru_cache(maxsize=1024)
+def _replacement_table(expanded: frozenset[str]) -> dict[str, str | None]:
     """Map each suffix after a ``-`` or ``/`` to its unique expanded IRI (None when ambiguous).
 
     Equivalent to the reference's ``x.endswith("-" + v) or x.endswith("/" + v)`` scan with "exactly
