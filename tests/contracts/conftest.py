@@ -11,7 +11,7 @@ from world import GLNS, World
 
 from lotlink.chain.compile import load_artifact
 from lotlink.chain.contract import LotlinkContract
-from lotlink.chain.vocabulary import Role
+from lotlink.vocabulary import Role
 
 
 @pytest.fixture(scope="session")

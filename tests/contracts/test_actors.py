@@ -6,8 +6,8 @@ import pytest
 from eth_account import Account
 from world import GLNS, World, reverts
 
-from lotlink.chain.vocabulary import Role
 from lotlink.gs1.keys import check_digit
+from lotlink.vocabulary import Role
 
 NEW_GLN = int("952123499999" + str(check_digit("952123499999")))
 

@@ -6,8 +6,8 @@ from eth_account import Account
 from world import World, gtin, reverts
 
 from lotlink.chain.typed_data import Authorization, Domain
-from lotlink.chain.vocabulary import CheckpointKind, Role
 from lotlink.gs1.keys import lot_key
+from lotlink.vocabulary import CheckpointKind, Role
 
 GTIN = gtin("0952123454321")
 
@@ -54,7 +54,7 @@ def test_a_relayed_write_is_made_by_its_signer_not_its_sender(world: World) -> N
 def test_a_replayed_signature_is_rejected(world: World) -> None:
     supplier = world.actors[Role.SUPPLIER]
     key = world.register_lot(GTIN, "REPLAY-1")
-    call = (b"\x11" * 32, key, int(CheckpointKind.PRODUCED))
+    call = (b"\x11" * 32, key, CheckpointKind.PRODUCED.code)
     auth = world.lotlink.sign_write(
         "recordCheckpoint", *call, signer=supplier, deadline=world.now() + 60
     )

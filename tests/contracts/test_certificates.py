@@ -9,7 +9,7 @@ from eth_account import Account
 from eth_utils import keccak
 from world import World, gtin, reverts
 
-from lotlink.chain.vocabulary import CertificateKind, Role, SubjectKind
+from lotlink.vocabulary import CertificateKind, Role, SubjectKind
 
 GTIN = gtin("0952123400021")
 
@@ -23,16 +23,16 @@ def _issue(
     *,
     subject_kind: SubjectKind,
     subject: bytes,
-    kind: CertificateKind = CertificateKind.ISO_9001,
+    kind: CertificateKind = CertificateKind.ISO9001,
     valid_from: int | None = None,
     valid_until: int | None = None,
     document: bytes | None = None,
 ) -> tuple:
     now = world.now()
     return (
-        int(subject_kind),
+        subject_kind.code,
         subject,
-        int(kind),
+        kind.code,
         document or os.urandom(32),
         now - 10 if valid_from is None else valid_from,
         now + 86_400 if valid_until is None else valid_until,

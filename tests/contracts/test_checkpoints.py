@@ -8,7 +8,7 @@ import pytest
 from world import World, gtin, reverts
 
 from lotlink.chain.merkle import StandardMerkleTree, leaf_hash
-from lotlink.chain.vocabulary import CheckpointKind, Role
+from lotlink.vocabulary import CheckpointKind, Role
 
 LEAF_ENCODING = ["bytes32", "bytes32", "address"]
 GTIN = gtin("0952123400011")
@@ -29,7 +29,7 @@ def test_a_direct_checkpoint_is_anchored_by_its_log(world: World) -> None:
     key = world.register_lot(GTIN, "CP-1")
     digest = os.urandom(32)
     leaf = world.lotlink.call("checkpointLeaf", digest, key, supplier.address)
-    receipt = world.send("recordCheckpoint", digest, key, int(CheckpointKind.PRODUCED), by=supplier)
+    receipt = world.send("recordCheckpoint", digest, key, CheckpointKind.PRODUCED.code, by=supplier)
     (event,) = world.lotlink.events(receipt, "CheckpointRecorded")
     assert event == {"lotKey": key, "signer": supplier.address, "eventHash": digest, "kind": 0}
     assert leaf == leaf_hash(LEAF_ENCODING, [digest, key, supplier.address])
@@ -43,7 +43,7 @@ def test_a_relayed_checkpoint_is_signed_by_the_inspector(world: World) -> None:
     inspector = world.actors[Role.INSPECTOR]
     key = world.register_lot(GTIN, "CP-2")
     digest = os.urandom(32)
-    message = {"eventHash": digest, "lotKey": key, "kind": int(CheckpointKind.INSPECTED)}
+    message = {"eventHash": digest, "lotKey": key, "kind": CheckpointKind.INSPECTED.code}
     receipt = world.relay(
         "recordCheckpoint",
         digest,
@@ -61,10 +61,10 @@ def test_the_signers_role_must_fit_the_checkpoint_kind(world: World, kind: Check
     for role, account in world.actors.items():
         digest = os.urandom(32)
         if role in ALLOWED[kind]:
-            world.send("recordCheckpoint", digest, key, int(kind), by=account)
+            world.send("recordCheckpoint", digest, key, kind.code, by=account)
         else:
-            with reverts("LotlinkRoleDoesNotFitKind", account=account.address, kind=int(kind)):
-                world.send("recordCheckpoint", digest, key, int(kind), by=account)
+            with reverts("LotlinkRoleDoesNotFitKind", account=account.address, kind=kind.code):
+                world.send("recordCheckpoint", digest, key, kind.code, by=account)
 
 
 def test_an_unknown_kind_is_rejected(world: World) -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from world import World, gtin, reverts
 
-from lotlink.chain.vocabulary import Role
 from lotlink.errors import InvalidGs1KeyError
 from lotlink.gs1.keys import lot_key, normalize_gtin, validate_lot_code
+from lotlink.vocabulary import Role
 
 MILK = gtin("0952123400001")
 FORMULA = gtin("0952123400002")
@@ -141,7 +141,11 @@ def test_quantities_beyond_int64_thousandths_are_rejected(world: World) -> None:
         world.send("registerLot", (MILK, "BIG", [], [], limit + 1, "KGM", bytes(32)), by=supplier)
     parent = world.register_lot(MILK, "BIG-PARENT")
     with reverts("LotlinkQuantityTooLarge", quantity=2**255, limit=limit):
-        world.send("registerLot", (FORMULA, "BIG-CHILD", [parent], [2**255], 1, "KGM", bytes(32)), by=supplier)
+        world.send(
+            "registerLot",
+            (FORMULA, "BIG-CHILD", [parent], [2**255], 1, "KGM", bytes(32)),
+            by=supplier,
+        )
     world.send("registerLot", (MILK, "MAX", [], [], limit, "KGM", bytes(32)), by=supplier)
 
 
@@ -149,4 +153,6 @@ def test_a_unit_must_be_a_rec20_code(world: World) -> None:
     supplier = world.actors[Role.SUPPLIER]
     for bad in ("", "KGMS"):
         with reverts("LotlinkInvalidUnit", uom=bad):
-            world.send("registerLot", (MILK, f"UNIT-{len(bad)}", [], [], 1, bad, bytes(32)), by=supplier)
+            world.send(
+                "registerLot", (MILK, f"UNIT-{len(bad)}", [], [], 1, bad, bytes(32)), by=supplier
+            )

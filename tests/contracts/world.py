@@ -13,8 +13,8 @@ from web3 import Web3
 
 from lotlink.chain.contract import ContractRevertError, LotlinkContract
 from lotlink.chain.typed_data import Authorization
-from lotlink.chain.vocabulary import Role
 from lotlink.gs1.keys import check_digit, lot_key
+from lotlink.vocabulary import Role
 
 # GLNs with valid check digits, one per actor.
 GLNS = {

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 from lotlink.bench.harness import BenchChain, bench_chain, bench_gln
 from lotlink.chain.merkle import StandardMerkleTree
-from lotlink.chain.vocabulary import CertificateKind, CheckpointKind, Role, SubjectKind
 from lotlink.config import Settings
 from lotlink.gs1.keys import check_digit, lot_key
+from lotlink.vocabulary import CertificateKind, CheckpointKind, Role, SubjectKind
 
 BATCH_SIZES = (1, 64, 1024)
 LEAF_ENCODING = ["bytes32", "bytes32", "address"]
@@ -129,8 +129,8 @@ def _measure(chain: BenchChain) -> list[GasRow]:
     )
     lot = lot_key(formula, "IF-2026-11-A")
 
-    produced = int(CheckpointKind.PRODUCED)
-    inspected = int(CheckpointKind.INSPECTED)
+    produced = CheckpointKind.PRODUCED.code
+    inspected = CheckpointKind.INSPECTED.code
     rows.append(
         GasRow(
             "recordCheckpoint",
@@ -182,9 +182,9 @@ def _measure(chain: BenchChain) -> list[GasRow]:
 
     now = chain.now()
     issue = (
-        int(SubjectKind.LOT),
+        SubjectKind.LOT.code,
         lot,
-        int(CertificateKind.CERTIFICATE_OF_ANALYSIS),
+        CertificateKind.CERTIFICATE_OF_ANALYSIS.code,
         os.urandom(32),
         now,
         now + 365 * 86_400,

@@ -29,7 +29,8 @@ from lotlink.models.indexer import AppliedLog, IndexedBlock, IndexerCursor
 from lotlink.models.lot import LineageEdge, Lot
 from lotlink.models.provenance import ChainProvenance
 from lotlink.models.recall import Recall, RecallLot, RecallStatus
-from lotlink.models.types import ZERO_HASH, ChainEnum
+from lotlink.models.types import ZERO_HASH
+from lotlink.vocabulary import ChainEnum
 
 __all__ = [
     "ZERO_HASH",

@@ -12,21 +12,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from lotlink.db.base import Base
 from lotlink.models.provenance import ChainProvenance
 from lotlink.models.types import Address, Hex32, UtcDateTime, enum_type, utc_now
+from lotlink.vocabulary import Role
 
 if TYPE_CHECKING:
     from lotlink.models.api_token import ApiToken
-
-
-class Role(StrEnum):
-    """The contracts' AccessControl roles, by name (on chain: ``keccak256("<NAME>_ROLE")``)."""
-
-    ADMIN = "admin"
-    SUPPLIER = "supplier"
-    INSPECTOR = "inspector"
-    CARRIER = "carrier"
-    CERTIFIER = "certifier"
-    REGULATOR = "regulator"
-    ANCHORER = "anchorer"
 
 
 class Custody(StrEnum):

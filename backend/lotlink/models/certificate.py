@@ -10,24 +10,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from lotlink.db.base import Base
 from lotlink.models.provenance import ChainProvenance
-from lotlink.models.types import Address, ChainEnum, Hex32, UtcDateTime, enum_type
-
-
-class SubjectKind(ChainEnum):
-    """Whether a certificate is about an actor or a lot (the contracts' ``SubjectKind``)."""
-
-    ACTOR = "actor"
-    LOT = "lot"
-
-
-class CertificateKind(ChainEnum):
-    """The documents Lotlink certifies, in the contracts' ``CertificateKind`` order."""
-
-    ISO9001 = "iso9001"
-    PRODUCTION_LICENCE = "production_licence"
-    INSPECTION_REPORT = "inspection_report"
-    CERTIFICATE_OF_ANALYSIS = "certificate_of_analysis"
-    OTHER = "other"
+from lotlink.models.types import Address, Hex32, UtcDateTime, enum_type
+from lotlink.vocabulary import CertificateKind, SubjectKind
 
 
 class Certificate(ChainProvenance, Base):

@@ -28,28 +28,18 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from lotlink.db.base import Base
 from lotlink.models.types import (
     Address,
-    ChainEnum,
     Hex32,
     HexBlob,
     UtcDateTime,
     enum_type,
     utc_now,
 )
+from lotlink.vocabulary import CheckpointKind
 
 if TYPE_CHECKING:
     from lotlink.models.actor import Actor
     from lotlink.models.anchoring import AnchorReceipt
     from lotlink.models.lot import Lot
-
-
-class CheckpointKind(ChainEnum):
-    """What a checkpoint records; the member order is the contracts' ``CheckpointKind``."""
-
-    PRODUCED = "produced"
-    INSPECTED = "inspected"
-    SHIPPED = "shipped"
-    RECEIVED = "received"
-    TRANSFORMED = "transformed"
 
 
 class CheckpointStatus(StrEnum):

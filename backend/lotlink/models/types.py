@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, Self
+from typing import Any
 
 from sqlalchemy import DateTime, Dialect, Enum, String
 from sqlalchemy.types import TypeDecorator
@@ -103,23 +103,6 @@ class UtcDateTime(TypeDecorator[datetime]):
 def utc_now() -> datetime:
     """The current instant in UTC; the default for every recorded-at column."""
     return datetime.now(UTC)
-
-
-class ChainEnum(StrEnum):
-    """A named value whose on-chain form is its position (a Solidity enum's ``uint8``)."""
-
-    @property
-    def code(self) -> int:
-        """The ``uint8`` the contracts use for this member."""
-        return list(type(self)).index(self)
-
-    @classmethod
-    def from_code(cls, code: int) -> Self:
-        """The member the contracts encode as ``code``; ValueError for an unknown one."""
-        members = list(cls)
-        if not 0 <= code < len(members):
-            raise ValueError(f"{cls.__name__} has no on-chain code {code}")
-        return members[code]
 
 
 def enum_type(enum_class: type[StrEnum], *, name: str) -> Enum:
