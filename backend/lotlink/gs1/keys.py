@@ -64,6 +64,4 @@ def validate_lot_code(lot_code: str) -> str:
 
 def lot_key(gtin: str, lot_code: str) -> bytes:
     """keccak256("01" ‖ GTIN-14 ‖ "10" ‖ lot code): the lot's key on chain and everywhere else."""
-    return keccak(
-        f"01{normalize_gtin(gtin)}10{validate_lot_code(lot_code)}".encode("ascii")
-    )
+    return keccak(f"01{normalize_gtin(gtin)}10{validate_lot_code(lot_code)}".encode("ascii"))
