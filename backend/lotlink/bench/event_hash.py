@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import random
 import time
+import warnings
 from typing import Any
 
 from lotlink.epcis.event_hash import document_hashes, event_hash
@@ -43,7 +44,8 @@ def _gs1_key(rng: random.Random, digits: int) -> str:
 
 def _time(rng: random.Random) -> tuple[str, str]:
     hours = rng.randint(-12, 14)
-    offset = f"{'+' if hours >= 0 else '-'}{abs(hours):02d}:{rng.choice(['00', '30'])}"
+    minutes = rng.choice(["00", "30"]) if abs(hours) < 14 else "00"  # within ±14:00
+    offset = f"{'+' if hours >= 0 else '-'}{abs(hours):02d}:{minutes}"
     stamp = (
         f"2025-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}T{rng.randint(0, 23):02d}:"
         f"{rng.randint(0, 59):02d}:{rng.randint(0, 59):02d}.{rng.randint(0, 999):03d}{offset}"
@@ -162,12 +164,15 @@ def reference_document_hashes(document: dict[str, Any]) -> tuple[list[str], list
     """(prehashes, hashes) from GS1's reference library, called in-process (dev only).
 
     The reference mutates its input and keeps declared prefixes in a module global across
-    calls; both are neutralised so each document is hashed on its own.
+    calls; both are neutralised so each document is hashed on its own. Its context loader uses
+    ``importlib.resources.open_text``, deprecated on 3.11: that warning is silenced here only.
     """
-    from epcis_event_hash_generator import hash_generator, json_to_py
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from epcis_event_hash_generator import hash_generator, json_to_py
 
-    json_to_py._namespaces.clear()
-    events = json_to_py.event_list_from_epcis_document_json(copy.deepcopy(document))
+        json_to_py._namespaces.clear()
+        events = json_to_py.event_list_from_epcis_document_json(copy.deepcopy(document))
     prehashes = hash_generator.derive_prehashes_from_events(events)
     return prehashes, hash_generator.calculate_hashes_from_pre_hashes(prehashes)
 
