@@ -55,12 +55,14 @@ class ChainUnavailableError(LotlinkError):
 
 
 class ChainIdMismatchError(LotlinkError):
-    """Raised when the endpoint's chain id differs from the one the deployment was made on."""
+    """Raised when the endpoint's chain id differs from the expected one (the recorded
+    deployment's, or the configured one for the managed chain)."""
 
-    def __init__(self, *, expected: int, actual: int, url: str) -> None:
+    def __init__(
+        self, *, expected: int, actual: int, url: str, source: str = "the recorded deployment is"
+    ) -> None:
         super().__init__(
-            f"chain id mismatch: the recorded deployment is on chain {expected}, "
-            f"but {url} reports chain {actual}"
+            f"chain id mismatch: {source} on chain {expected}, but {url} reports chain {actual}"
         )
         self.expected = expected
         self.actual = actual

@@ -35,6 +35,7 @@ def open_chain(settings: Settings) -> Iterator[Web3]:
                     expected=settings.anvil_chain_id,
                     actual=running_id,
                     url=settings.effective_rpc_url,
+                    source="LOTLINK_ANVIL_CHAIN_ID asks for the managed chain to be",
                 )
     try:
         yield connect(settings)
