@@ -148,7 +148,11 @@ def _prehash(
 
     def to_tree(obj: Any) -> Node:
         if isinstance(obj, list):
-            node: Node = ("", "", [to_tree(item) for item in obj])
+            node: Node = (
+                "",
+                "",
+                [("", value_text(i), []) if isinstance(i, str) else to_tree(i) for i in obj],
+            )
         elif isinstance(obj, dict | Mapping):
             name = text = ""
             if "type" in obj:  # an absent type must not pick up the replacement for ""
@@ -212,7 +216,7 @@ def _correct_structure(node: Node) -> Node:
             children.append((list_name, "", [(e[2][0], e[2][1]) for e in elements]))
         else:
             children.append((list_name, "", elements))
-    child_epcs = [("epc", e[1], []) for e in children if e[0] == "childEPCs"]
+    child_epcs: list[Node] = [("epc", e[1], []) for e in children if e[0] == "childEPCs"]
     if child_epcs:
         children[:] = [e for e in children if e[0] != "childEPCs"]
         children.append(("childEPCs", "", child_epcs))
@@ -288,16 +292,19 @@ def _child_prehash(child: Any, sub_order: PropOrder | None) -> str:
     text = ""
     if child[1]:
         text = child[1].strip()
-        lowered = child[0].lower()
-        if "time" in lowered and "offset" not in lowered:
-            text = _canonical_timestamp(text)
-        else:
-            text = _canonical_value(text)
+        text = _canonical_timestamp(text) if _is_time_field(child[0]) else _canonical_value(text)
         if text:
             text = "=" + text
     if text or grand_child_text:
         return child[0] + text + grand_child_text
     return ""
+
+
+@lru_cache(maxsize=4096)
+def _is_time_field(name: str) -> bool:
+    """The reference's test for a timestamp field (eventTime, time, startTime, ...)."""
+    lowered = name.lower()
+    return "time" in lowered and "offset" not in lowered
 
 
 def _gather_user_extensions(child_list: list[Any]) -> list[Any]:

@@ -160,17 +160,55 @@ def _scoped(ctx: Ctx, term: str, definition: Mapping[str, Any]) -> Ctx:
     return hit[1]
 
 
+_DROP = ("drop", None, None)
+_IRI_COERCIONS = frozenset({"@vocab", "@id"})
+
+
+def _is_literal_or_absolute(coercion: Any, value: str) -> bool:
+    return coercion not in _IRI_COERCIONS or value.startswith(("https://", "http://"))
+
+
+_plans: dict[tuple[int, str], tuple[Ctx, tuple[str, Ctx | None, Any]]] = {}
+
+
+def _key_plan(ctx: Ctx, key: str) -> tuple[str, Ctx | None, Any]:
+    """How expansion treats ``key`` under ``ctx``: (drop|keep, child context, value coercion)."""
+    cache_key = (id(ctx), key)
+    hit = _plans.get(cache_key)
+    if hit is None:
+        if len(_plans) >= _SCOPED_CACHE_LIMIT:
+            _plans.clear()
+        hit = (ctx, _plan(ctx, key))  # holds ctx alive: its id stays unique while cached
+        _plans[cache_key] = hit
+    return hit[1]
+
+
+def _plan(ctx: Ctx, key: str) -> tuple[str, Ctx | None, Any]:
+    if key == "@context":
+        return _DROP
+    definition = ctx.get(key)
+    if definition == "@id" or definition == "@type":
+        return ("keep", ctx, "@vocab" if definition == "@type" else "@id")
+    if definition is None:
+        if ":" not in key and not isinstance(ctx.get("@vocab"), str):
+            return _DROP  # undefined term: expansion drops it and everything below it
+        return ("keep", ctx, None)
+    if isinstance(definition, Mapping):
+        if "@id" in definition and definition["@id"] is None:
+            return _DROP
+        child = _scoped(ctx, key, definition) if "@context" in definition else ctx
+        return ("keep", child, definition.get("@type"))
+    return ("keep", ctx, None)
+
+
 def _collect_value(value: Any, ctx: Ctx, coercion: Any, out: set[str]) -> None:
     if isinstance(value, str):
-        if coercion is None or value.startswith(("https://", "http://")):
-            # literals stay as written; absolute http(s) IRIs expand to themselves
+        if _is_literal_or_absolute(coercion, value):
+            # literals (any datatype) stay as written; absolute http(s) IRIs expand to themselves
             if value.startswith(_KEPT_PREFIXES):
                 out.add(value)
             return
-        if coercion == "@vocab":
-            value = _expand_iri(ctx, value, vocab=True)
-        elif coercion == "@id":
-            value = _expand_iri(ctx, value, vocab=False)
+        value = _expand_iri(ctx, value, vocab=coercion == "@vocab")
         if value.startswith(_KEPT_PREFIXES):
             out.add(value)
     elif isinstance(value, list):
@@ -183,25 +221,10 @@ def _collect_value(value: Any, ctx: Ctx, coercion: Any, out: set[str]) -> None:
 def collect_expanded_values(node: Mapping[str, Any], ctx: Ctx, out: set[str]) -> None:
     """Add to ``out`` the kept-prefix strings JSON-LD expansion of ``node`` would contain."""
     for key, value in node.items():
-        if key == "@context":
-            continue
-        definition = ctx.get(key)
-        alias = definition if isinstance(definition, str) and definition.startswith("@") else None
-        if alias == "@id" or alias == "@type":
-            _collect_value(value, ctx, "@vocab" if alias == "@type" else "@id", out)
-            continue
-        if definition is None:
-            if ":" not in key and not isinstance(ctx.get("@vocab"), str):
-                continue  # undefined term: expansion drops it and everything below it
-            _collect_value(value, ctx, None, out)
-            continue
-        if isinstance(definition, dict | Mapping):
-            if "@id" in definition and definition["@id"] is None:
-                continue
-            child = _scoped(ctx, key, definition) if "@context" in definition else ctx
-            _collect_value(value, child, definition.get("@type"), out)
-        else:
-            _collect_value(value, ctx, None, out)
+        action, child, coercion = _key_plan(ctx, key)
+        if action == "keep":
+            assert child is not None
+            _collect_value(value, child, coercion, out)
 
 
 def bare_value_replacements(expanded: set[str]) -> dict[str, str | None]:

@@ -11,9 +11,16 @@ on its scheme prefix first, since every branch is anchored on ``urn:epc:`` or ``
 from __future__ import annotations
 
 import functools
+import re
 
 from lotlink.epcis.event_hash_urns import match, urn_to_digital_link
 
+# Lotlink's own URIs: already canonical, so the reference returns them unchanged (no query to
+# strip, no short names, no CPV, one qualifier, characters within its final syntax check; "?"
+# is excluded because the reference would cut there). Skips ~8 regexes per new lot.
+_CANONICAL_LOT_OR_SERIAL = re.compile(
+    r"https://id\.gs1\.org/01/\d{14}/(?:10|21)/[\x22\x27\x2D\x2E\x30-\x39\x3B-\x3E\x41-\x5A\x5F\x61-\x7A]{1,20}"
+)
 _URN_PREFIX = "urn:epc:"
 _HTTP_PREFIX = "http"
 
@@ -30,6 +37,8 @@ def normalise_key_uri(uri: str) -> str | None:
     if uri.startswith(_URN_PREFIX):
         return urn_to_digital_link(uri)
     if uri.startswith(_HTTP_PREFIX):
+        if _CANONICAL_LOT_OR_SERIAL.fullmatch(uri):
+            return uri
         return canonical_digital_link(uri)
     return None
 
