@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -43,6 +44,33 @@ class Settings(BaseSettings):
         "anvil's first dev account instead.",
     )
 
+    admin_key: SecretStr | None = Field(
+        default=None,
+        description="Hex private key of the contracts' admin (registers actors); the managed "
+        "chain uses the deployer, anvil's first dev account.",
+    )
+    relayer_key: SecretStr | None = Field(
+        default=None,
+        description="Hex private key of the service's relayer, which pays gas and holds the "
+        "anchorer role; the managed chain uses anvil's second dev account.",
+    )
+
+    relayer_gln: str = Field(
+        default="0000000000017",
+        description="The GLN the relayer is registered with as an actor (the operator's site).",
+    )
+
+    # Write path.
+    anchor_mode: Literal["batch", "direct"] = Field(
+        default="batch",
+        description="batch: Merkle roots of many events; direct: one transaction per event.",
+    )
+    batch_size: int = Field(default=1024, ge=1, le=65_536, description="Events per batch, at most.")
+    batch_interval_ms: int = Field(
+        default=1000, ge=1, description="A batch closes this long after its first event."
+    )
+    max_upload_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+
     # Data.
     database_url: str | None = Field(
         default=None, description="SQLAlchemy URL; unset means SQLite at var/lotlink.db."
@@ -53,7 +81,9 @@ class Settings(BaseSettings):
     port: int = 8000
     public_base_url: str = "http://127.0.0.1:8000"
 
-    @field_validator("rpc_url", "database_url", "deployer_key", mode="before")
+    @field_validator(
+        "rpc_url", "database_url", "deployer_key", "admin_key", "relayer_key", mode="before"
+    )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value
@@ -82,6 +112,14 @@ class Settings(BaseSettings):
     @property
     def chain_dir(self) -> Path:
         return self.var_dir / "chain"
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.var_dir / "keys"
+
+    @property
+    def blobs_dir(self) -> Path:
+        return self.var_dir / "blobs"
 
     @property
     def deployment_file(self) -> Path:

@@ -153,3 +153,11 @@ class EpcisValidationError(LotlinkError):
         self.path = path
         self.reason = reason
         self.errors = errors
+
+
+class ServiceKeyMissingError(LotlinkError):
+    """Raised when a remote chain is configured without one of the service's own keys."""
+
+    def __init__(self, *, setting: str, url: str) -> None:
+        super().__init__(f"{setting} must hold a hex private key to use the chain at {url}")
+        self.setting = setting

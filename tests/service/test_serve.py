@@ -12,9 +12,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+from web3 import Web3
 
 from fixtures.anvil import free_port
-from lotlink.chain.node import port_in_use
+from lotlink.chain.compile import load_artifact
+from lotlink.chain.node import dev_accounts, port_in_use
+from lotlink.vocabulary import Role
 
 LOTLINK = [sys.executable, "-m", "lotlink.cli"]
 
@@ -70,6 +73,13 @@ def test_serve_starts_everything_and_reports_it_on_healthz(
         assert health["database"]["ok"] is True
         assert health["database"]["revision"] == health["database"]["newest"]
         assert health["database"]["backend"] == database_url.split(":", 1)[0].split("+")[0]
+        # First start gave the relayer (anvil's second dev account) the anchorer role.
+        w3 = Web3(Web3.HTTPProvider(f"http://127.0.0.1:{anvil_port}"))
+        lotlink = w3.eth.contract(
+            address=health["chain"]["contracts"]["Lotlink"]["address"],
+            abi=load_artifact("Lotlink").abi,
+        )
+        assert lotlink.functions.hasRole(Role.ANCHORER.id, dev_accounts(2)[1].address).call()
         missing = httpx.get(f"{base}/no/such/page")
         assert missing.status_code == 404
         assert missing.headers["content-type"] == "application/problem+json"

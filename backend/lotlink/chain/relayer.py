@@ -1,0 +1,66 @@
+"""The relayer: the one account that sends the service's transactions and pays their gas.
+
+Actors sign; the relayer carries. Its nonces are handed out by this process alone, one at a
+time, so two writers (an API request and the anchorer) can never race for the same nonce.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+from web3.exceptions import Web3RPCError
+from web3.types import TxReceipt
+
+from lotlink.chain.contract import LotlinkContract
+from lotlink.chain.typed_data import Authorization
+
+
+class Relayer:
+    """Sends `LotlinkContract` writes from `account`, serialised, with its own nonce sequence."""
+
+    def __init__(self, contract: LotlinkContract, account: LocalAccount) -> None:
+        self.contract = contract
+        self.account = account
+        self._lock = threading.Lock()
+        self._next_nonce: int | None = None
+
+    @property
+    def address(self) -> str:
+        return str(self.account.address)
+
+    def send(
+        self, function: str, *args: Any, auth: Authorization, gas: int | None = None
+    ) -> TxReceipt:
+        """Sends `function(*args, auth)` and waits for it to be mined.
+
+        A call the contract would reject raises `ContractRevertError` before anything is sent,
+        and its nonce is not spent. A nonce the node has seen already (another process used
+        this account) is re-read from the chain and the send retried once.
+        """
+        with self._lock:
+            for attempt in (1, 2):
+                nonce = self._claim_nonce()
+                try:
+                    receipt = self.contract.transact(
+                        function, *args, auth.as_tuple(), sender=self.account, nonce=nonce, gas=gas
+                    )
+                except Web3RPCError as error:
+                    self._next_nonce = None  # re-read from the chain
+                    if attempt == 2 or "nonce" not in str(error).lower():
+                        raise
+                    continue
+                except BaseException:
+                    # Estimation failed before sending, or the wait broke off: re-read next time.
+                    self._next_nonce = None
+                    raise
+                self._next_nonce = nonce + 1
+                return receipt
+        raise AssertionError("unreachable")
+
+    def _claim_nonce(self) -> int:
+        if self._next_nonce is None:
+            w3 = self.contract.w3
+            self._next_nonce = int(w3.eth.get_transaction_count(self.account.address, "pending"))
+        return self._next_nonce

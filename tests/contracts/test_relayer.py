@@ -1,0 +1,48 @@
+"""The relayer sends many actors' writes from one account without ever reusing a nonce."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+from world import World, gtin, reverts
+
+from lotlink.chain.relayer import Relayer
+from lotlink.gs1.keys import lot_key
+from lotlink.vocabulary import Role
+
+GTIN = gtin("0952123400041")
+
+
+def test_concurrent_writers_share_one_relayer_without_nonce_clashes(world: World) -> None:
+    supplier = world.actors[Role.SUPPLIER]
+    relayer = Relayer(world.lotlink, world.stranger)
+
+    def register(i: int) -> int:
+        lot = (GTIN, f"PAR-{i}", [], [], 1000, "KGM", bytes(32))
+        # Each writer signs in its own nonce sequence (key i), as independent clients would.
+        auth = world.lotlink.sign_write(
+            "registerLot", lot, signer=supplier, deadline=world.now() + 600, nonce=(i + 1) << 64
+        )
+        return int(relayer.send("registerLot", lot, auth=auth)["blockNumber"])
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        blocks = list(pool.map(register, range(16)))
+    assert len(blocks) == 16
+    for i in range(16):
+        assert world.lotlink.call("lotOf", lot_key(GTIN, f"PAR-{i}"))[0] == supplier.address
+
+
+def test_a_rejected_call_spends_no_nonce(world: World) -> None:
+    supplier = world.actors[Role.SUPPLIER]
+    relayer = Relayer(world.lotlink, world.stranger)
+    before = world.w3.eth.get_transaction_count(world.stranger.address)
+    bad = (GTIN, "BAD#LOT", [], [], 1000, "KGM", bytes(32))
+    auth = world.lotlink.sign_write("registerLot", bad, signer=supplier, deadline=world.now() + 600)
+    with reverts("LotlinkInvalidLotCode"):
+        relayer.send("registerLot", bad, auth=auth)
+    good = (GTIN, "GOOD-LOT", [], [], 1000, "KGM", bytes(32))
+    auth = world.lotlink.sign_write(
+        "registerLot", good, signer=supplier, deadline=world.now() + 600
+    )
+    relayer.send("registerLot", good, auth=auth)
+    assert world.w3.eth.get_transaction_count(world.stranger.address) == before + 1
