@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 from eth_account import Account
-from world import GLNS, World, reverts
 
+from fixtures.world import GLNS, World, reverts
 from lotlink.gs1.keys import check_digit
 from lotlink.vocabulary import Role
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from eth_account import Account
-from world import World, gtin, reverts
 
+from fixtures.world import World, gtin, reverts
 from lotlink.chain.typed_data import Authorization, Domain
 from lotlink.gs1.keys import lot_key
 from lotlink.vocabulary import CheckpointKind, Role

@@ -7,8 +7,8 @@ import os
 from eth_abi import encode
 from eth_account import Account
 from eth_utils import keccak
-from world import World, gtin, reverts
 
+from fixtures.world import World, gtin, reverts
 from lotlink.vocabulary import CertificateKind, Role, SubjectKind
 
 GTIN = gtin("0952123400021")

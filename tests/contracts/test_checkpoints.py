@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 
 import pytest
-from world import World, gtin, reverts
 
+from fixtures.world import World, gtin, reverts
 from lotlink.chain.merkle import StandardMerkleTree, leaf_hash
 from lotlink.vocabulary import CheckpointKind, Role
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from world import World, gtin, reverts
 
+from fixtures.world import World, gtin, reverts
 from lotlink.errors import InvalidGs1KeyError
 from lotlink.gs1.keys import lot_key, normalize_gtin, validate_lot_code
 from lotlink.vocabulary import Role

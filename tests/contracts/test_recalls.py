@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 
 from eth_account import Account
-from world import World, gtin, reverts
 
+from fixtures.world import World, gtin, reverts
 from lotlink.vocabulary import Role
 
 GTIN = gtin("0952123400031")

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from world import World, gtin, reverts
-
+from fixtures.world import World, gtin, reverts
 from lotlink.chain.relayer import Relayer
 from lotlink.gs1.keys import lot_key
 from lotlink.vocabulary import Role
