@@ -15,6 +15,7 @@ import warnings
 from typing import Any
 
 from lotlink.epcis.event_hash import document_hashes, event_hash
+from lotlink.gs1.keys import check_digit
 
 LOTLINK_NS = "https://ns.lotlink.dev/epcis/"
 EPCIS_CONTEXT_URL = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
@@ -38,8 +39,7 @@ _UNITS = ["KGM", "H87", "LTR", "CT"]
 
 def _gs1_key(rng: random.Random, digits: int) -> str:
     body = "".join(rng.choice("0123456789") for _ in range(digits - 1))
-    total = sum(int(c) * (3 if i % 2 == 0 else 1) for i, c in enumerate(reversed(body)))
-    return body + str((10 - total % 10) % 10)
+    return body + str(check_digit(body))
 
 
 def _time(rng: random.Random) -> tuple[str, str]:
@@ -202,11 +202,3 @@ def measure_event_hash(count: int) -> dict[str, Any]:
         "speedup": reference_s / ours_per_event_s,
         "equal": ours == reference == ours_document,
     }
-
-
-if __name__ == "__main__":  # python -m lotlink.bench.event_hash [count]
-    import sys
-
-    figures = measure_event_hash(int(sys.argv[1]) if len(sys.argv) > 1 else 2000)
-    for name, value in figures.items():
-        print(f"{name:32} {value:,.1f}" if isinstance(value, float) else f"{name:32} {value}")
