@@ -70,6 +70,17 @@ class Settings(BaseSettings):
         default=1000, ge=1, description="A batch closes this long after its first event."
     )
     max_upload_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    keystore_password: SecretStr | None = Field(
+        default=None,
+        description="Passphrase of the custodial actors' keystores under var/keys; the managed "
+        "chain generates a development one (var/keys/passphrase, mode 0600) when unset.",
+    )
+    keystore_scrypt_n: int = Field(
+        default=2**18,
+        ge=2**10,
+        description="scrypt work factor of new keystores (eth-account's default; lower only in "
+        "tests).",
+    )
 
     # Data.
     database_url: str | None = Field(
@@ -82,7 +93,13 @@ class Settings(BaseSettings):
     public_base_url: str = "http://127.0.0.1:8000"
 
     @field_validator(
-        "rpc_url", "database_url", "deployer_key", "admin_key", "relayer_key", mode="before"
+        "rpc_url",
+        "database_url",
+        "deployer_key",
+        "admin_key",
+        "relayer_key",
+        "keystore_password",
+        mode="before",
     )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:

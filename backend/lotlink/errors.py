@@ -161,3 +161,148 @@ class ServiceKeyMissingError(LotlinkError):
     def __init__(self, *, setting: str, url: str) -> None:
         super().__init__(f"{setting} must hold a hex private key to use the chain at {url}")
         self.setting = setting
+
+
+# --- Write path: requests that the service refuses (issue #3) --------------------------------
+
+
+class InvalidInputError(LotlinkError):
+    """Raised when a request field is well-formed JSON but means something Lotlink refuses."""
+
+    def __init__(self, *, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+class AuthenticationError(LotlinkError):
+    """Raised when a write comes without an API token, or with an unknown or revoked one."""
+
+    def __init__(self, *, reason: str) -> None:
+        super().__init__(f"authentication required: {reason}")
+
+
+class RoleNotAllowedError(LotlinkError):
+    """Raised when the token's actor lacks the role the action needs."""
+
+    def __init__(self, *, actor: str, action: str, allowed: list[str]) -> None:
+        super().__init__(
+            f"actor {actor} may not {action}: it needs the role {' or '.join(allowed)}"
+        )
+        self.actor = actor
+        self.allowed = allowed
+
+
+class UnknownActorError(LotlinkError):
+    """Raised when an actor address is not registered with this service."""
+
+    def __init__(self, *, address: str) -> None:
+        super().__init__(f"no actor {address} is registered with this service")
+        self.address = address
+
+
+class ActorExistsError(LotlinkError):
+    """Raised when an actor is added twice."""
+
+    def __init__(self, *, address: str) -> None:
+        super().__init__(f"actor {address} is already registered with this service")
+        self.address = address
+
+
+class UnknownTokenError(LotlinkError):
+    """Raised when revoking an API token that does not exist."""
+
+    def __init__(self, *, token: str) -> None:
+        super().__init__(f"no API token {token!r}")
+
+
+class KeystoreError(LotlinkError):
+    """Raised when a custodial keystore is missing, unreadable or its passphrase is wrong."""
+
+    def __init__(self, *, path: str, reason: str) -> None:
+        super().__init__(f"keystore {path}: {reason}")
+        self.path = path
+
+
+class KeystorePasswordMissingError(LotlinkError):
+    """Raised when custodial keys are needed on a remote chain without LOTLINK_KEYSTORE_PASSWORD."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "custodial keys on a remote chain need LOTLINK_KEYSTORE_PASSWORD (the keystores' "
+            "passphrase); only the managed development chain generates one"
+        )
+
+
+class UnknownLotError(LotlinkError):
+    """Raised when a request names a lot that is not registered (``field`` says where)."""
+
+    def __init__(self, *, lot: str, field: str = "lot") -> None:
+        super().__init__(f"{field}: no lot {lot} is registered")
+        self.lot = lot
+        self.field = field
+
+
+class DuplicateLotError(LotlinkError):
+    """Raised when registering a lot (GTIN and lot code) that already exists."""
+
+    def __init__(self, *, gtin: str, lot_code: str, lot_key: str) -> None:
+        super().__init__(f"lot {gtin}/{lot_code} ({lot_key}) is already registered")
+        self.gtin = gtin
+        self.lot_code = lot_code
+        self.lot_key = lot_key
+        self.field = "lot_code"
+
+
+class StaleHeadError(LotlinkError):
+    """Raised when an event names a previous event that is no longer the head of its lot."""
+
+    def __init__(self, *, lot_key: str, stated: str | None, head: str | None) -> None:
+        super().__init__(
+            f"lot {lot_key} has moved on: the event names previous {stated or 'none'}, "
+            f"but the lot's current head is {head or 'none (no event yet)'}"
+        )
+        self.lot_key = lot_key
+        self.stated = stated
+        self.head = head
+        self.field = "lotlink:previous"
+
+
+class SignatureMismatchError(LotlinkError):
+    """Raised when a client's signature does not recover to the actor it claims to be from."""
+
+    def __init__(self, *, field: str, expected: str, recovered: str | None) -> None:
+        got = "is malformed" if recovered is None else f"recovers to {recovered}"
+        super().__init__(f"{field}: the signature {got}, not to the actor {expected}")
+        self.field = field
+
+
+class UnknownDocumentError(LotlinkError):
+    """Raised when an event or certificate cites a document hash that was never uploaded."""
+
+    def __init__(self, *, sha256: str, field: str) -> None:
+        super().__init__(f"{field}: no document with SHA-256 {sha256} was uploaded")
+        self.field = field
+
+
+class DocumentNotFoundError(LotlinkError):
+    """Raised when fetching a document that is not stored."""
+
+    def __init__(self, *, sha256: str) -> None:
+        super().__init__(f"no document with SHA-256 {sha256}")
+
+
+class DocumentTooLargeError(LotlinkError):
+    """Raised when an upload exceeds LOTLINK_MAX_UPLOAD_BYTES."""
+
+    def __init__(self, *, limit: int) -> None:
+        super().__init__(f"file: the upload exceeds the limit of {limit} bytes")
+        self.field = "file"
+
+
+class UnsupportedDocumentTypeError(LotlinkError):
+    """Raised when an upload's bytes are not one of the accepted types (PDF, PNG, JPEG, WebP)."""
+
+    def __init__(self, *, accepted: list[str]) -> None:
+        super().__init__(f"file: the content is not one of {', '.join(accepted)}")
+        self.field = "file"

@@ -23,6 +23,21 @@ PROBLEM_JSON = "application/problem+json"
 # Most specific first: the first class an error is an instance of decides its status.
 STATUS_BY_ERROR: list[tuple[type[errors.LotlinkError], int]] = [
     (errors.InvalidGs1KeyError, 422),
+    (errors.InvalidInputError, 422),
+    (errors.EpcisValidationError, 422),
+    (errors.SignatureMismatchError, 422),
+    (errors.UnknownDocumentError, 422),
+    (errors.AuthenticationError, 401),
+    (errors.RoleNotAllowedError, 403),
+    (errors.UnknownLotError, 404),
+    (errors.UnknownActorError, 404),
+    (errors.UnknownTokenError, 404),
+    (errors.DocumentNotFoundError, 404),
+    (errors.DuplicateLotError, 409),
+    (errors.ActorExistsError, 409),
+    (errors.StaleHeadError, 409),
+    (errors.DocumentTooLargeError, 413),
+    (errors.UnsupportedDocumentTypeError, 415),
     (errors.ChainUnavailableError, 503),
     (errors.DatabaseError, 503),
 ]
@@ -49,7 +64,18 @@ def _field(location: tuple[Any, ...] | list[Any]) -> str:
 async def _domain_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, errors.LotlinkError)
     status = status_for(error)
-    return problem(status, type(error).__name__, str(error))
+    extra: dict[str, Any] = {}
+    if isinstance(getattr(error, "field", None), str):
+        extra["field"] = error.field  # type: ignore[attr-defined]
+    if isinstance(error, errors.EpcisValidationError):
+        extra["field"] = error.path
+        extra["errors"] = [{"field": path, "message": reason} for path, reason in error.errors]
+    if isinstance(error, errors.StaleHeadError):
+        extra.update(lot=error.lot_key, head=error.head)
+    response = problem(status, type(error).__name__, str(error), **extra)
+    if isinstance(error, errors.AuthenticationError):
+        response.headers["WWW-Authenticate"] = "Bearer"
+    return response
 
 
 async def _validation_error(request: Request, error: Exception) -> JSONResponse:
