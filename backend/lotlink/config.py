@@ -82,6 +82,27 @@ class Settings(BaseSettings):
         "tests).",
     )
 
+    # Indexer (chain -> SQL).
+    indexer_enabled: bool = Field(
+        default=True,
+        description="Run the indexer inside the service; off when `lotlink indexer` runs it alone.",
+    )
+    indexer_max_range: int = Field(
+        default=2000, ge=1, le=100_000, description="Most blocks asked of eth_getLogs at once."
+    )
+    indexer_poll_seconds: float = Field(
+        default=0.5, gt=0, description="Pause between polls once the index has caught up."
+    )
+    indexer_window: int = Field(
+        default=128,
+        ge=2,
+        description="Unconfirmed blocks whose hashes are kept to detect reorgs; a reorg deeper "
+        "than this stops the indexer with an error.",
+    )
+    indexer_manifest_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="How long a batch manifest fetch over HTTP may take."
+    )
+
     # Data.
     database_url: str | None = Field(
         default=None, description="SQLAlchemy URL; unset means SQLite at var/lotlink.db."
@@ -137,6 +158,11 @@ class Settings(BaseSettings):
     @property
     def blobs_dir(self) -> Path:
         return self.var_dir / "blobs"
+
+    @property
+    def manifests_dir(self) -> Path:
+        """Batch manifests by hash, written by the anchorer, read by the indexer."""
+        return self.var_dir / "manifests"
 
     @property
     def deployment_file(self) -> Path:

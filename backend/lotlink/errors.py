@@ -306,3 +306,56 @@ class UnsupportedDocumentTypeError(LotlinkError):
     def __init__(self, *, accepted: list[str]) -> None:
         super().__init__(f"file: the content is not one of {', '.join(accepted)}")
         self.field = "file"
+
+
+class LogRangeRefusedError(LotlinkError):
+    """Raised when an endpoint refuses an eth_getLogs block range or result size; the indexer
+    halves its range and asks again."""
+
+    retryable = True
+
+    def __init__(self, *, from_block: int, to_block: int, reason: str) -> None:
+        super().__init__(f"eth_getLogs {from_block}..{to_block} refused: {reason}")
+        self.from_block = from_block
+        self.to_block = to_block
+
+
+class ChainRpcError(LotlinkError):
+    """Raised when the endpoint answers a JSON-RPC call with an error that is not about range
+    size; ``retryable`` says whether asking again later may succeed."""
+
+    def __init__(self, *, method: str, reason: str, retryable: bool) -> None:
+        super().__init__(f"{method} failed: {reason}")
+        self.method = method
+        self.retryable = retryable
+
+
+class ChainReorgedError(LotlinkError):
+    """Raised when the chain changed under a range being read; the indexer reads it again."""
+
+    retryable = True
+
+    def __init__(self, *, block_number: int) -> None:
+        super().__init__(f"the chain reorganised at block {block_number} while it was being read")
+        self.block_number = block_number
+
+
+class ReorgTooDeepError(LotlinkError):
+    """Raised when a reorg reaches below the blocks the indexer keeps; it stops rather than
+    guess, and `lotlink reindex` rebuilds the index."""
+
+    def __init__(self, *, oldest_kept: int, window: int) -> None:
+        super().__init__(
+            f"the chain reorganised below block {oldest_kept}, deeper than the {window} "
+            "unconfirmed blocks the indexer keeps; raise LOTLINK_INDEXER_WINDOW or "
+            "LOTLINK_CONFIRMATIONS, then run `lotlink reindex`"
+        )
+        self.oldest_kept = oldest_kept
+        self.window = window
+
+
+class IndexerStateError(LotlinkError):
+    """Raised when the index belongs to another deployment or chain than the one configured."""
+
+    def __init__(self, *, reason: str) -> None:
+        super().__init__(f"the index cannot follow this chain: {reason}")
