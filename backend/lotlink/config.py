@@ -69,6 +69,11 @@ class Settings(BaseSettings):
     batch_interval_ms: int = Field(
         default=1000, ge=1, description="A batch closes this long after its first event."
     )
+    anchorer_enabled: bool = Field(
+        default=True,
+        description="Run the anchorer inside the service; off when `lotlink anchorer` runs it "
+        "alone (a lock keeps one anchorer per database either way).",
+    )
     max_upload_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     keystore_password: SecretStr | None = Field(
         default=None,

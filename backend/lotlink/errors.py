@@ -359,3 +359,10 @@ class IndexerStateError(LotlinkError):
 
     def __init__(self, *, reason: str) -> None:
         super().__init__(f"the index cannot follow this chain: {reason}")
+
+
+class CheckpointNotFoundError(LotlinkError):
+    """Raised when no event with the digest is stored."""
+
+    def __init__(self, *, digest: str) -> None:
+        super().__init__(f"no checkpoint with digest {digest}")

@@ -33,6 +33,7 @@ STATUS_BY_ERROR: list[tuple[type[errors.LotlinkError], int]] = [
     (errors.UnknownActorError, 404),
     (errors.UnknownTokenError, 404),
     (errors.DocumentNotFoundError, 404),
+    (errors.CheckpointNotFoundError, 404),
     (errors.DuplicateLotError, 409),
     (errors.ActorExistsError, 409),
     (errors.StaleHeadError, 409),

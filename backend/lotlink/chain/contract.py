@@ -159,6 +159,19 @@ class LotlinkContract:
             return tuple(result)
         return result
 
+    def encode(self, function: str, *args: Any) -> bytes:
+        """The calldata of `function(*args)`."""
+        return bytes.fromhex(self.contract.encode_abi(function, args=list(args))[2:])
+
+    def estimate_gas(self, function: str, *args: Any, sender: str) -> int:
+        """Gas `sender` needs for `function(*args)`; a call the contract would reject raises
+        `ContractRevertError` (nothing is sent)."""
+        fn = getattr(self.contract.functions, function)(*args)
+        try:
+            return int(fn.estimate_gas({"from": sender}))
+        except (ContractCustomError, ContractLogicError) as error:
+            raise self._revert(function, error) from None
+
     def transact(
         self,
         function: str,

@@ -7,6 +7,8 @@ time, so two writers (an API request and the anchorer) can never race for the sa
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
@@ -59,8 +61,41 @@ class Relayer:
                 return receipt
         raise AssertionError("unreachable")
 
+    @contextmanager
+    def nonce_slot(self) -> Iterator[NonceSlot]:
+        """Holds the relayer for one transaction its caller signs and broadcasts itself.
+
+        The slot offers the next nonce; `slot.spent()` once the transaction may have reached the
+        node, so the next write takes the following nonce. Any other exit re-reads the nonce
+        from the chain next time, so a failed broadcast leaves no gap.
+        """
+        with self._lock:
+            slot = NonceSlot(self._claim_nonce())
+            try:
+                yield slot
+            except BaseException:
+                self._next_nonce = None
+                raise
+            self._next_nonce = slot.nonce + 1 if slot.used else None
+
+    def forget_nonce(self) -> None:
+        """Re-read the nonce from the chain before the next write (another sender used it)."""
+        with self._lock:
+            self._next_nonce = None
+
     def _claim_nonce(self) -> int:
         if self._next_nonce is None:
             w3 = self.contract.w3
             self._next_nonce = int(w3.eth.get_transaction_count(self.account.address, "pending"))
         return self._next_nonce
+
+
+class NonceSlot:
+    """The nonce a `Relayer.nonce_slot` hands out, and whether the caller spent it."""
+
+    def __init__(self, nonce: int) -> None:
+        self.nonce = nonce
+        self.used = False
+
+    def spent(self) -> None:
+        self.used = True

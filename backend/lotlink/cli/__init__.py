@@ -9,7 +9,7 @@ import sys
 
 import typer
 
-from lotlink.cli import bench, chain, contracts, db, serve
+from lotlink.cli import anchorer, bench, chain, contracts, db, serve
 from lotlink.errors import LotlinkError
 
 app = typer.Typer(
@@ -25,6 +25,7 @@ app.command("deploy")(chain.deploy)
 app.add_typer(db.app, name="db")
 app.command("serve")(serve.serve)
 app.add_typer(bench.app, name="bench")
+app.command("anchorer")(anchorer.anchorer)
 
 
 def main() -> None:

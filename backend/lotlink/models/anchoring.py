@@ -15,7 +15,16 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, Integer, String
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lotlink.db.base import Base
@@ -69,6 +78,9 @@ class Batch(Base):
     root: Mapped[str] = mapped_column(Hex32, primary_key=True)
     manifest_hash: Mapped[str] = mapped_column(Hex32)
     manifest_uri: Mapped[str | None] = mapped_column(String)
+    # The manifest's exact bytes (UTF-8 canonical JSON) whose keccak256 is manifest_hash; stored
+    # before the transaction is sent. NULL for batches the indexer learnt from the chain alone.
+    manifest: Mapped[str | None] = mapped_column(Text)
     manifest_status: Mapped[ManifestStatus] = mapped_column(
         enum_type(ManifestStatus, name="manifest_status"), default=ManifestStatus.PENDING
     )
@@ -106,6 +118,10 @@ class AnchorTransaction(Base):
     # Wei per gas; NULL for a legacy-priced transaction.
     max_fee_per_gas: Mapped[int | None] = mapped_column(BigInteger)
     max_priority_fee_per_gas: Mapped[int | None] = mapped_column(BigInteger)
+    gas_limit: Mapped[int | None] = mapped_column(BigInteger)
+    # The signed transaction as 0x-hex, stored before it is broadcast: a restarted anchorer
+    # rebroadcasts these very bytes (same hash, same nonce) instead of guessing.
+    raw_transaction: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
 
     batch: Mapped[Batch] = relationship(back_populates="transactions")

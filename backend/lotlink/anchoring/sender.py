@@ -1,0 +1,385 @@
+"""The sender: gets one batch root anchored on chain exactly once, whatever happened before.
+
+Each call starts from what the chain and the database say, never from memory, so the same code
+serves a first send and a restart after a crash:
+
+1. a stored transaction of the batch was mined: its ``BatchAnchored`` log is the anchor;
+2. the root is anchored already (``anchoredAt(root) != 0``, by a transaction lost to us or by
+   another anchorer): the log at that block is the anchor, nothing is sent;
+3. a stored transaction is still waiting: rebroadcast its exact bytes if the node forgot it,
+   wait, and replace it (same nonce, higher fee) once it waited too long;
+4. otherwise sign a new transaction, store it (raw bytes and nonce), and only then broadcast it.
+
+Because every transaction is stored before it is broadcast and the contract refuses a root
+twice (``LotlinkAlreadyAnchored``), no batch is ever anchored twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+from eth_utils import to_checksum_address
+from hexbytes import HexBytes
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+from web3.exceptions import (
+    ProviderConnectionError,
+    RequestTimedOut,
+    TransactionNotFound,
+    Web3RPCError,
+)
+
+from lotlink.anchoring.faults import crash_point
+from lotlink.chain.contract import ContractRevertError, LotlinkContract
+from lotlink.chain.relayer import Relayer
+from lotlink.chain.typed_data import Authorization
+from lotlink.errors import ChainUnavailableError, LotlinkError
+from lotlink.models import AnchorTransaction, Batch, BatchStatus
+from lotlink.models.types import utc_now
+
+log = logging.getLogger("lotlink.anchoring")
+
+#: A replacement must outbid the waiting transaction; nodes ask for at least +10 %.
+FEE_BUMP = 1.25
+
+
+class AnchorStoppedError(LotlinkError):
+    """Raised inside the sender when the anchorer is asked to stop while it waits."""
+
+    retryable = True
+
+    def __init__(self) -> None:
+        super().__init__("the anchorer is stopping")
+
+
+@dataclass(frozen=True, slots=True)
+class AnchorLog:
+    """Where a root landed: its BatchAnchored log."""
+
+    root: str
+    tx_hash: str
+    block_number: int
+    block_hash: str
+    log_index: int
+    manifest_hash: str
+
+
+@contextmanager
+def chain_errors(url: str) -> Iterator[None]:
+    """Turns transport failures into `ChainUnavailableError`, which callers retry."""
+    try:
+        yield
+    except (
+        requests.RequestException,
+        ProviderConnectionError,
+        RequestTimedOut,
+        ConnectionError,
+        TimeoutError,
+    ) as error:
+        raise ChainUnavailableError(url=url, reason=type(error).__name__) from None
+
+
+def _hex(value: Any) -> str:
+    return "0x" + bytes(HexBytes(value)).hex()
+
+
+class AnchorSender:
+    """Anchors batch roots through the relayer's account, which holds the anchorer role."""
+
+    def __init__(
+        self,
+        contract: LotlinkContract,
+        relayer: Relayer,
+        sessions: sessionmaker[Session],
+        *,
+        confirmations: int = 0,
+        replace_after: float = 30.0,
+        stop: threading.Event | None = None,
+    ) -> None:
+        self.contract = contract
+        self.w3 = contract.w3
+        self.relayer = relayer
+        self.sessions = sessions
+        self.confirmations = confirmations
+        self.replace_after = replace_after
+        self.stop = stop or threading.Event()
+        self.url = str(getattr(self.w3.provider, "endpoint_uri", "the chain endpoint"))
+
+    def anchor(self, root: str) -> AnchorLog:
+        """Returns once `root` is anchored and confirmed; raises `ChainUnavailableError` when the
+        endpoint fails (the caller backs off and calls again) and `ContractRevertError` when the
+        contract refuses the batch for good (e.g. the relayer lost the anchorer role)."""
+        with chain_errors(self.url):
+            while True:
+                found = self._mined_anchor(root) or self._anchor_on_chain(root)
+                if found is not None:
+                    return self._confirmed(found)
+                waiting = self._waiting_transaction(root)
+                # NonceTakenError: the slot re-reads the nonce, or the waiting transaction's
+                # nonce was mined meanwhile; either way the next round finds out what happened.
+                if waiting is None:
+                    with contextlib.suppress(NonceTakenError):
+                        self._send_new(root)
+                    continue
+                deadline = waiting.sent_at.timestamp() + self.replace_after
+                if self._wait_for_any(root, deadline=deadline):
+                    continue
+                with contextlib.suppress(NonceTakenError):
+                    self._replace(root, waiting)
+
+    # -- what the chain already knows ---------------------------------------------------------
+
+    def _transactions(self, root: str) -> list[AnchorTransaction]:
+        with self.sessions() as session:
+            return list(
+                session.scalars(
+                    select(AnchorTransaction)
+                    .where(AnchorTransaction.batch_root == root)
+                    .order_by(AnchorTransaction.sent_at, AnchorTransaction.tx_hash)
+                )
+            )
+
+    def _receipt(self, tx_hash: str) -> Any | None:
+        try:
+            return self.w3.eth.get_transaction_receipt(HexBytes(tx_hash))
+        except TransactionNotFound:
+            return None
+
+    def _mined_anchor(self, root: str) -> AnchorLog | None:
+        """The anchor made by one of our stored transactions, if one was mined successfully."""
+        for stored in self._transactions(root):
+            receipt = self._receipt(stored.tx_hash)
+            if receipt is not None and receipt["status"] == 1:
+                found = self._log_in(receipt, root)
+                if found is not None:
+                    return found
+        return None
+
+    def _anchor_on_chain(self, root: str) -> AnchorLog | None:
+        """The anchor of `root` on chain, whoever made it; None if it is not anchored."""
+        block = int(self.contract.call("anchoredAt", HexBytes(root)))
+        if block == 0:
+            return None
+        event = self.contract.contract.events.BatchAnchored()
+        logs = event.get_logs(
+            from_block=block, to_block=block, argument_filters={"root": HexBytes(root)}
+        )
+        for entry in logs:
+            receipt = self.w3.eth.get_transaction_receipt(entry["transactionHash"])
+            found = self._log_in(receipt, root)
+            if found is not None:
+                return found
+        raise ChainUnavailableError(
+            url=self.url, reason=f"root {root} is anchored at block {block} but its log is missing"
+        )
+
+    def _log_in(self, receipt: Any, root: str) -> AnchorLog | None:
+        event = self.contract.contract.events.BatchAnchored()
+        for raw in receipt["logs"]:
+            if to_checksum_address(raw["address"]) != self.contract.address:
+                continue
+            try:
+                decoded = event.process_log(raw)
+            except Exception:  # another event of the contract
+                continue
+            if _hex(decoded["args"]["root"]) == root:
+                return AnchorLog(
+                    root=root,
+                    tx_hash=_hex(receipt["transactionHash"]),
+                    block_number=int(receipt["blockNumber"]),
+                    block_hash=_hex(receipt["blockHash"]),
+                    log_index=int(raw["logIndex"]),
+                    manifest_hash=_hex(decoded["args"]["manifestHash"]),
+                )
+        return None
+
+    def _confirmed(self, found: AnchorLog) -> AnchorLog:
+        """Waits for the configured confirmations, then re-reads the log (a reorg may move it)."""
+        if self.confirmations == 0:
+            return found
+        self._sleep_until(
+            lambda: int(self.w3.eth.block_number) >= found.block_number + self.confirmations,
+            deadline=math.inf,
+        )
+        receipt = self._receipt(found.tx_hash)
+        again = None if receipt is None else self._log_in(receipt, found.root)
+        if again is None:
+            raise ChainUnavailableError(url=self.url, reason=f"anchor of {found.root} reorged")
+        return again
+
+    # -- waiting and replacing ----------------------------------------------------------------
+
+    def _waiting_transaction(self, root: str) -> AnchorTransaction | None:
+        """The newest stored transaction that may still be mined; rebroadcast if the node lost
+        it. None when there is none, or when its nonce was used by something else."""
+        stored = self._transactions(root)
+        if not stored:
+            return None
+        newest = stored[-1]
+        if newest.raw_transaction is None:
+            return None
+        try:
+            self.w3.eth.get_transaction(HexBytes(newest.tx_hash))
+            return newest
+        except TransactionNotFound:
+            pass
+        try:
+            self.w3.eth.send_raw_transaction(HexBytes(newest.raw_transaction))
+            log.info("rebroadcast %s (nonce %d) for batch %s", newest.tx_hash, newest.nonce, root)
+            return newest
+        except Web3RPCError as error:
+            text = str(error).lower()
+            if "already" in text or "known" in text:
+                return newest
+            if "nonce" in text:  # mined meanwhile (checked next round) or taken by another tx
+                if self._receipt(newest.tx_hash) is not None:
+                    return newest
+                self.relayer.forget_nonce()
+                return None
+            raise
+
+    def _wait_for_any(self, root: str, *, deadline: float) -> bool:
+        """Polls the batch's transactions until one is mined (True) or `deadline` (False)."""
+        hashes = [stored.tx_hash for stored in self._transactions(root)]
+        return self._sleep_until(
+            lambda: any(self._receipt(tx_hash) is not None for tx_hash in hashes),
+            deadline=deadline,
+        )
+
+    def _sleep_until(self, condition: Callable[[], bool], *, deadline: float) -> bool:
+        pause = 0.01
+        while True:
+            if condition():
+                return True
+            if time.time() >= deadline:
+                return False
+            if self.stop.wait(min(pause, max(0.0, deadline - time.time()))):
+                raise AnchorStoppedError()
+            pause = min(pause * 2, 0.5)
+
+    # -- signing and broadcasting -------------------------------------------------------------
+
+    def _fees(self) -> tuple[int, int]:
+        """(max fee, priority fee) per gas for a transaction mined in the next few blocks."""
+        base = int(self.w3.eth.get_block("latest").get("baseFeePerGas", 0) or 0)
+        priority = int(self.w3.eth.max_priority_fee)
+        return (2 * base + priority, priority)
+
+    def _calldata(self, batch: Batch) -> tuple[Any, ...]:
+        return (
+            HexBytes(batch.root),
+            HexBytes(batch.manifest_hash),
+            batch.event_count,
+            batch.manifest_uri or "",
+            Authorization.direct().as_tuple(),
+        )
+
+    def _send_new(self, root: str) -> None:
+        with self.sessions() as session:
+            batch = session.get_one(Batch, root)
+            args = self._calldata(batch)
+        try:
+            estimate = self.contract.estimate_gas("anchorBatch", *args, sender=self.relayer.address)
+        except ContractRevertError as error:
+            if error.error_name == "LotlinkAlreadyAnchored":
+                return  # the next round finds the anchor
+            raise
+        gas = estimate + estimate // 4
+        max_fee, priority = self._fees()
+        with self.relayer.nonce_slot() as slot:
+            self._broadcast(root, args, nonce=slot.nonce, gas=gas, fees=(max_fee, priority))
+            slot.spent()
+
+    def _replace(self, root: str, waiting: AnchorTransaction) -> None:
+        """Same nonce, higher fees: whichever of the two is mined anchors the batch."""
+        max_fee, priority = self._fees()
+        old_max = waiting.max_fee_per_gas or 0
+        old_priority = waiting.max_priority_fee_per_gas or 0
+        bumped = (
+            max(max_fee, math.ceil(old_max * FEE_BUMP)),
+            max(priority, math.ceil(old_priority * FEE_BUMP)),
+        )
+        with self.sessions() as session:
+            args = self._calldata(session.get_one(Batch, root))
+        log.warning(
+            "batch %s: transaction %s waited %.0fs; replacing it at nonce %d",
+            root, waiting.tx_hash, self.replace_after, waiting.nonce,
+        )  # fmt: skip
+        try:
+            self._broadcast(
+                root, args, nonce=waiting.nonce, gas=waiting.gas_limit or 200_000, fees=bumped
+            )
+        except Web3RPCError as error:
+            if "underpriced" not in str(error).lower():
+                raise
+            # The next replacement starts from these fees and bumps again.
+
+    def _broadcast(
+        self, root: str, args: tuple[Any, ...], *, nonce: int, gas: int, fees: tuple[int, int]
+    ) -> None:
+        """Signs, stores, then broadcasts: the stored row is what makes a crash recoverable."""
+        max_fee, priority = fees
+        transaction: dict[str, Any] = {
+            "type": 2,
+            "chainId": self.contract.chain_id,
+            "nonce": nonce,
+            "to": self.contract.address,
+            "value": 0,
+            "data": self.contract.encode("anchorBatch", *args),
+            "gas": gas,
+            "maxFeePerGas": max_fee,
+            "maxPriorityFeePerGas": priority,
+        }
+        signed = self.relayer.account.sign_transaction(transaction)
+        tx_hash = _hex(signed.hash)
+        with self.sessions.begin() as session:
+            batch = session.get_one(Batch, root)
+            session.add(
+                AnchorTransaction(
+                    tx_hash=tx_hash,
+                    batch_root=root,
+                    nonce=nonce,
+                    max_fee_per_gas=max_fee,
+                    max_priority_fee_per_gas=priority,
+                    gas_limit=gas,
+                    raw_transaction=_hex(signed.raw_transaction),
+                    sent_at=utc_now(),
+                )
+            )
+            batch.status = BatchStatus.SENT
+            batch.tx_hash = tx_hash
+            batch.tx_nonce = nonce
+            batch.attempts += 1
+            batch.sent_at = batch.sent_at or utc_now()
+        crash_point("after_sign")
+        try:
+            self.w3.eth.send_raw_transaction(signed.raw_transaction)
+        except Web3RPCError as error:
+            if "nonce" in str(error).lower():
+                # Taken by another sender of this account: this transaction can never be mined.
+                with self.sessions.begin() as session:
+                    dead = session.get(AnchorTransaction, tx_hash)
+                    if dead is not None:
+                        session.delete(dead)
+                raise NonceTakenError(nonce=nonce) from None
+            raise
+        log.info("batch %s: sent %s at nonce %d", root, tx_hash, nonce)
+        crash_point("after_send")
+
+
+class NonceTakenError(LotlinkError):
+    """Raised when the node says the relayer's nonce is used already; retried with a new one."""
+
+    retryable = True
+
+    def __init__(self, *, nonce: int) -> None:
+        super().__init__(f"the relayer's nonce {nonce} was used by another transaction")

@@ -1,0 +1,384 @@
+"""Accepting checkpoints: one EPCIS event, its lots' hash chains, its signature and its outbox
+entry, all written in one database transaction.
+
+Invariants:
+
+- A lot's ``head_digest`` is its latest event; a new event names the heads of all the lots it
+  touches in ``lotlink:previous`` and becomes their head. Writers to one lot are serialised by
+  locking the lot rows first (``SELECT … FOR UPDATE`` on PostgreSQL, a no-op ``UPDATE`` that
+  takes SQLite's write lock), and the head moves only by compare-and-set.
+- The digest is the idempotency key: an event already stored is returned, never stored twice.
+- Nothing is half-written: any failure rolls the whole transaction back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any, cast
+
+from eth_utils import to_checksum_address
+from sqlalchemy import CursorResult, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from lotlink.chain.typed_data import recover_typed, sign_typed
+from lotlink.epcis.build import (
+    CONTEXT,
+    DOCUMENTS,
+    bare_term,
+    finish_event,
+    lot_of_uri,
+    stored_document,
+)
+from lotlink.epcis.event_hash import event_digest
+from lotlink.errors import (
+    InvalidInputError,
+    RoleNotAllowedError,
+    SignatureMismatchError,
+    StaleHeadError,
+    UnknownLotError,
+)
+from lotlink.keystore import load_custodial_account
+from lotlink.models import (
+    Actor,
+    Checkpoint,
+    CheckpointDocument,
+    CheckpointLot,
+    Custody,
+    Lot,
+    OutboxEntry,
+)
+from lotlink.models.types import utc_now
+from lotlink.services.actors import actor_roles
+from lotlink.services.chain_access import ChainAccess
+from lotlink.vocabulary import CheckpointKind, Role
+
+#: Who may record which kind: the contracts' table (`recordCheckpoint`), enforced here first.
+KIND_ROLES: dict[CheckpointKind, tuple[Role, ...]] = {
+    CheckpointKind.PRODUCED: (Role.SUPPLIER,),
+    CheckpointKind.TRANSFORMED: (Role.SUPPLIER,),
+    CheckpointKind.INSPECTED: (Role.INSPECTOR, Role.SUPPLIER),
+    CheckpointKind.SHIPPED: (Role.SUPPLIER, Role.CARRIER),
+    CheckpointKind.RECEIVED: (Role.SUPPLIER, Role.CARRIER),
+}
+_ATTEMPTS = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Signer:
+    """What the write needs of the actor, copied out of the session (rollbacks expire rows)."""
+
+    address: str
+    custodial: bool
+    gln: str | None
+
+    @classmethod
+    def of(cls, actor: Actor) -> Signer:
+        return cls(
+            to_checksum_address(actor.address), actor.custody == Custody.CUSTODIAL, actor.gln
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class TouchedLot:
+    lot_key: str
+    field: str  # the request field that names it
+    quantity_milli: int | None = None
+    unit: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EventDraft:
+    """An event before the lots' heads are known. `make_event(previous)` builds it."""
+
+    kind: CheckpointKind
+    lots: Sequence[TouchedLot]  # the primary lot (the one signed) first
+    make_event: Callable[[Sequence[bytes]], dict[str, Any]]
+    stated_previous: Sequence[bytes] | None
+    signature: bytes | None
+    documents: Sequence[str]
+    context: Any = None
+
+    @property
+    def primary(self) -> TouchedLot:
+        return self.lots[0]
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    checkpoint: Checkpoint
+    created: bool
+
+
+def check_kind_role(actor: Actor, kind: CheckpointKind) -> None:
+    allowed = KIND_ROLES[kind]
+    if not actor_roles(actor) & set(allowed):
+        raise RoleNotAllowedError(
+            actor=actor.address, action=f"record {kind} checkpoints", allowed=list(allowed)
+        )
+
+
+def to_milli(quantity: Any) -> int | None:
+    """A quantity as thousandths, when it is exactly that; None otherwise."""
+    try:
+        milli = Decimal(str(quantity)) * 1000
+    except (InvalidOperation, ValueError):
+        return None
+    return int(milli) if milli == milli.to_integral_value() and 0 <= milli < 2**63 else None
+
+
+def checkpoint_message(digest: bytes, lot_key_hex: str, kind: CheckpointKind) -> dict[str, Any]:
+    """The EIP-712 `Checkpoint(bytes32 eventHash,bytes32 lotKey,uint8 kind)` an actor signs."""
+    return {"eventHash": digest, "lotKey": bytes.fromhex(lot_key_hex[2:]), "kind": kind.code}
+
+
+def lock_lots(session: Session, lots: Sequence[TouchedLot]) -> dict[str, str | None]:
+    """Locks the lots' rows for this transaction and returns their heads; UnknownLotError for a
+    lot that is not registered. Must be the transaction's first statement (SQLite: a reader
+    that later writes would fail if another writer committed in between)."""
+    keys = sorted({lot.lot_key for lot in lots})
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(
+            update(Lot)
+            .where(Lot.lot_key.in_(keys))
+            .values(head_digest=Lot.head_digest)
+            .execution_options(synchronize_session=False)
+        )
+    rows = session.execute(
+        select(Lot.lot_key, Lot.head_digest)
+        .where(Lot.lot_key.in_(keys))
+        .order_by(Lot.lot_key)
+        .with_for_update()
+    ).all()
+    heads = {str(key): head for key, head in rows}
+    for lot in lots:
+        if lot.lot_key not in heads:
+            raise UnknownLotError(lot=lot.lot_key, field=lot.field)
+    return heads
+
+
+def accept_event(
+    session: Session, chain: ChainAccess, signer: Signer, draft: EventDraft
+) -> Accepted:
+    """Stores the event (once), chained after its lots' heads, signed, and queued for anchoring."""
+    return accept_events(session, chain, signer, [draft])[0]
+
+
+def accept_events(
+    session: Session, chain: ChainAccess, signer: Signer, drafts: Sequence[EventDraft]
+) -> list[Accepted]:
+    """Accepts the events in order, all or none, in one transaction."""
+    session.commit()  # end any read transaction: the lock below must come first
+    for _ in range(_ATTEMPTS):
+        try:
+            lock_lots(session, [lot for draft in drafts for lot in draft.lots])
+            accepted = [_accept_once(session, chain, signer, draft) for draft in drafts]
+            session.commit()
+            return accepted
+        except IntegrityError:
+            # A concurrent writer got there first (same event, or a head moved under us).
+            session.rollback()
+        except BaseException:
+            session.rollback()
+            raise
+    raise StaleHeadError(lot_key=drafts[0].primary.lot_key, stated=None, head=None)
+
+
+def _accept_once(
+    session: Session, chain: ChainAccess, signer: Signer, draft: EventDraft
+) -> Accepted:
+    heads = lock_lots(session, draft.lots)
+    current = sorted({bytes.fromhex(h[2:]) for h in heads.values() if h is not None})
+    if draft.stated_previous is not None:
+        event = draft.make_event(draft.stated_previous)
+        digest = event_digest(event, context=draft.context)
+        if (existing := session.get(Checkpoint, "0x" + digest.hex())) is not None:
+            return Accepted(existing, created=False)
+        stated = {bytes(d) for d in draft.stated_previous}
+        if stated != set(current):
+            moved = next(
+                (
+                    lot
+                    for lot in draft.lots
+                    if (head := heads[lot.lot_key]) is not None
+                    and bytes.fromhex(head[2:]) not in stated
+                ),
+                draft.primary,
+            )
+            raise StaleHeadError(
+                lot_key=moved.lot_key,
+                stated=", ".join(sorted("0x" + d.hex() for d in stated)) or None,
+                head=heads[moved.lot_key],
+            )
+    else:
+        retried = _repeated_submission(session, draft, heads)
+        if retried is not None:
+            return Accepted(retried, created=False)
+        event = draft.make_event(current)
+        digest = event_digest(event, context=draft.context)
+        if (existing := session.get(Checkpoint, "0x" + digest.hex())) is not None:
+            return Accepted(existing, created=False)
+
+    signature = _signature(chain, signer, draft, digest)
+    checkpoint = _store(session, signer, draft, event, digest, signature, heads)
+    return Accepted(checkpoint, created=True)
+
+
+def _repeated_submission(
+    session: Session, draft: EventDraft, heads: dict[str, str | None]
+) -> Checkpoint | None:
+    """The stored event this submission repeats, if the client is retrying its last one: the
+    same event chained after the heads' own predecessors is already the heads' event."""
+    head_digests = {h for h in heads.values() if h is not None}
+    if not head_digests:
+        return None
+    links = session.execute(
+        select(CheckpointLot.lot_key, CheckpointLot.prev_digest).where(
+            CheckpointLot.checkpoint_digest.in_(head_digests)
+        )
+    ).all()
+    before = {str(key): prev for key, prev in links if heads.get(str(key)) is not None}
+    if set(before) != {k for k, h in heads.items() if h is not None}:
+        return None
+    previous = sorted({bytes.fromhex(p[2:]) for p in before.values() if p is not None})
+    digest = event_digest(draft.make_event(previous), context=draft.context)
+    key = "0x" + digest.hex()
+    return session.get(Checkpoint, key) if key in head_digests else None
+
+
+def _signature(chain: ChainAccess, signer: Signer, draft: EventDraft, digest: bytes) -> bytes:
+    message = checkpoint_message(digest, draft.primary.lot_key, draft.kind)
+    domain = chain.contract.domain
+    if draft.signature is not None:
+        try:
+            recovered: str | None = recover_typed("Checkpoint", message, domain, draft.signature)
+        except Exception:  # malformed: wrong length, bad v, s out of range
+            recovered = None
+        if recovered != signer.address:
+            raise SignatureMismatchError(
+                field="signature", expected=signer.address, recovered=recovered
+            )
+        return draft.signature
+    if not signer.custodial:
+        raise InvalidInputError(
+            field="signature",
+            reason="a self-custody actor must sign Checkpoint(eventHash, lotKey, kind) itself",
+        )
+    account = load_custodial_account(chain.settings, signer.address)
+    return sign_typed(account, "Checkpoint", message, domain)
+
+
+def _party(entries: Any, key: str) -> str | None:
+    if isinstance(entries, list) and entries and isinstance(entries[0], dict):
+        value = entries[0].get(key)
+        return str(value)[:200] if value is not None else None
+    return None
+
+
+def _location_gln(event: dict[str, Any]) -> str | None:
+    for name in ("bizLocation", "readPoint"):
+        value = event.get(name)
+        uri = value.get("id") if isinstance(value, dict) else None
+        if isinstance(uri, str) and uri.startswith("https://id.gs1.org/414/"):
+            gln = uri.removeprefix("https://id.gs1.org/414/").split("/")[0]
+            if len(gln) == 13 and gln.isdigit():
+                return gln
+    return None
+
+
+def _store(
+    session: Session,
+    signer: Signer,
+    draft: EventDraft,
+    event: dict[str, Any],
+    digest: bytes,
+    signature: bytes,
+    heads: dict[str, str | None],
+) -> Checkpoint:
+    key = "0x" + digest.hex()
+    event = finish_event(event, digest)
+    now = utc_now()
+    event_time = datetime.fromisoformat(event["eventTime"])
+    offset = str(event["eventTimeZoneOffset"])
+    read_point = event.get("readPoint")
+    biz_location = event.get("bizLocation")
+    checkpoint = Checkpoint(
+        digest=key,
+        event_id=f"ni:///sha-256;{digest.hex()}?ver=CBV2.0",
+        epcis_json=stored_document(event, context=draft.context, created=now),
+        event_type=str(event["type"]),
+        kind=draft.kind,
+        biz_step=bare_term(event.get("bizStep")),
+        disposition=bare_term(event.get("disposition")),
+        event_time=event_time,
+        event_time_offset=offset,
+        record_time=now,
+        read_point=read_point.get("id") if isinstance(read_point, dict) else None,
+        biz_location=biz_location.get("id") if isinstance(biz_location, dict) else None,
+        location_gln=_location_gln(event),
+        source_party=_party(event.get("sourceList"), "source"),
+        destination_party=_party(event.get("destinationList"), "destination"),
+        primary_lot_key=draft.primary.lot_key,
+        signer_address=signer.address,
+        signature=signature,
+    )
+    seen: set[str] = set()
+    for lot in draft.lots:
+        if lot.lot_key in seen:
+            continue
+        seen.add(lot.lot_key)
+        checkpoint.lots.append(
+            CheckpointLot(
+                lot_key=lot.lot_key,
+                prev_digest=heads[lot.lot_key],
+                quantity_milli=lot.quantity_milli,
+                unit=lot.unit,
+            )
+        )
+    for sha in sorted(set(draft.documents)):
+        checkpoint.documents.append(CheckpointDocument(document_sha256="0x" + sha))
+    session.add(checkpoint)
+    session.add(OutboxEntry(event_digest=key))
+    for lot_key in sorted(seen):
+        moved = session.execute(
+            update(Lot)
+            .where(Lot.lot_key == lot_key, Lot.head_digest.is_not_distinct_from(heads[lot_key]))
+            .values(head_digest=key)
+            .execution_options(synchronize_session=False)
+        )
+        if (
+            cast("CursorResult[Any]", moved).rowcount != 1
+        ):  # cannot happen under the lock; never advance a moved head
+            session.rollback()
+            raise StaleHeadError(lot_key=lot_key, stated=heads[lot_key], head=None)
+    session.flush()
+    return checkpoint
+
+
+def documents_of(event: dict[str, Any]) -> list[str]:
+    """The SHA-256 hex of the documents an event cites (``lotlink:documents``)."""
+    values = event.get(DOCUMENTS, [])
+    if not isinstance(values, list):
+        raise InvalidInputError(field=f"$.{DOCUMENTS}", reason="must be a list")
+    out = []
+    for i, value in enumerate(values):
+        if not isinstance(value, str) or not value.startswith("ni:///sha-256;"):
+            raise InvalidInputError(
+                field=f"$.{DOCUMENTS}[{i}]", reason="must be ni:///sha-256;<hex>"
+            )
+        out.append(value.removeprefix("ni:///sha-256;").split("?")[0])
+    return out
+
+
+__all__ = [
+    "CONTEXT",
+    "Accepted",
+    "EventDraft",
+    "Signer",
+    "TouchedLot",
+    "accept_event",
+    "lot_of_uri",
+]

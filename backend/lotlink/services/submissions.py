@@ -1,0 +1,236 @@
+"""The two doors to one record: a plain checkpoint form, and EPCIS 2.0 capture documents.
+
+Both end in `accept_event`; what differs is how the event is made. A plain form is built by the
+service (`lotlink.epcis.build`); a captured event is validated against GS1's schema and
+Lotlink's rules and kept as sent, except that ``lotlink:previous`` is filled in when the client
+left it out (only possible when the service signs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from lotlink.epcis.build import (
+    CONTEXT,
+    PREVIOUS,
+    LotRef,
+    build_event,
+    kind_of_event,
+    lots_named,
+    previous_ids,
+)
+from lotlink.epcis.event_hash import document_events
+from lotlink.epcis.validation import check_lotlink_event_rules, validate_document
+from lotlink.errors import EpcisValidationError, InvalidInputError
+from lotlink.models import Actor, Lot
+from lotlink.schemas.checkpoints import CheckpointCreate
+from lotlink.services.chain_access import ChainAccess
+from lotlink.services.checkpoint_forms import plain_checkpoint
+from lotlink.services.checkpoints import (
+    Accepted,
+    EventDraft,
+    Signer,
+    TouchedLot,
+    accept_event,
+    accept_events,
+    check_kind_role,
+    documents_of,
+    to_milli,
+)
+from lotlink.services.documents import require_documents
+from lotlink.services.lots import lot_key_hex
+
+#: Events per capture document, at most (all in one transaction).
+MAX_CAPTURE_EVENTS = 1000
+_NI = "ni:///sha-256;"
+
+
+def parse_digest(value: str, *, field: str) -> bytes:
+    """A digest given as 0x-hex or as an event hash ID (``ni:///sha-256;<hex>?ver=CBV2.0``)."""
+    text = value.strip().lower()
+    if text.startswith(_NI):
+        text = text.removeprefix(_NI).split("?")[0]
+    text = text.removeprefix("0x")
+    try:
+        digest = bytes.fromhex(text)
+    except ValueError:
+        digest = b""
+    if len(digest) != 32:
+        raise InvalidInputError(field=field, reason=f"{value!r} is not a 32-byte digest")
+    return digest
+
+
+def parse_signature(value: str | None, *, field: str) -> bytes | None:
+    if value is None:
+        return None
+    try:
+        signature = bytes.fromhex(value.strip().removeprefix("0x"))
+    except ValueError:
+        signature = b""
+    if len(signature) != 65:
+        raise InvalidInputError(field=field, reason="must be a 65-byte hex signature")
+    return signature
+
+
+def submit_checkpoint(
+    session: Session, chain: ChainAccess, actor: Actor, lot: Lot, form: CheckpointCreate
+) -> Accepted:
+    """Accepts one plain checkpoint of `lot`."""
+    check_kind_role(actor, form.kind)
+    signer = Signer.of(actor)
+    plain = plain_checkpoint(form, lot=LotRef(lot.gtin, lot.lot_code), default_gln=actor.gln)
+    documents = require_documents(session, list(plain.spec.documents), field="documents")
+    lines = {line.lot: line for line in [*plain.spec.lots, *plain.spec.inputs]}
+    touched = []
+    for ref, field in plain.lots:
+        line = lines[ref]
+        touched.append(
+            TouchedLot(
+                lot_key=lot_key_hex(ref),
+                field=field,
+                quantity_milli=None if line.quantity is None else to_milli(line.quantity),
+                unit=line.unit,
+            )
+        )
+    stated = (
+        None
+        if form.previous is None
+        else [parse_digest(d, field=f"previous[{i}]") for i, d in enumerate(form.previous)]
+    )
+    draft = EventDraft(
+        kind=form.kind,
+        lots=touched,
+        make_event=plain.event,
+        stated_previous=stated,
+        signature=parse_signature(form.signature, field="signature"),
+        documents=documents,
+        context=CONTEXT,
+    )
+    return accept_event(session, chain, signer, draft)
+
+
+def _captured_draft(
+    session: Session,
+    event: Mapping[str, Any],
+    *,
+    index: int,
+    context: Any,
+    signature: bytes | None,
+) -> EventDraft:
+    prefix = f"$.epcisBody.eventList[{index}]"
+    try:
+        check_lotlink_event_rules(event)
+    except EpcisValidationError as error:
+        raise _located(error, prefix) from None
+    try:
+        kind = kind_of_event(event)
+        touched: list[TouchedLot] = []
+        for path, ref, element in lots_named(event):
+            quantity = element.get("quantity")
+            unit = element.get("uom")
+            touched.append(
+                TouchedLot(
+                    lot_key=lot_key_hex(ref),
+                    field=prefix + path[1:],
+                    quantity_milli=None if quantity is None else to_milli(quantity),
+                    unit=unit if isinstance(unit, str) else None,
+                )
+            )
+        if not touched:
+            raise InvalidInputError(
+                field=prefix, reason="names no lot (…/01/<GTIN>/10/<lot> or an LGTIN URN)"
+            )
+        if kind.name == "TRANSFORMED":  # the signed lot is the first output
+            outputs = [t for t in touched if ".output" in t.field]
+            touched = outputs[:1] + [t for t in touched if t not in outputs[:1]]
+        stated_raw = event.get(PREVIOUS)
+        stated: list[bytes] | None = None
+        if stated_raw is not None:
+            if not isinstance(stated_raw, list):
+                raise InvalidInputError(field=f"{prefix}.{PREVIOUS}", reason="must be a list")
+            stated = [
+                parse_digest(str(d), field=f"{prefix}.{PREVIOUS}[{i}]")
+                for i, d in enumerate(stated_raw)
+            ]
+        documents = require_documents(
+            session, documents_of(dict(event)), field=f"{prefix}.lotlink:documents"
+        )
+    except InvalidInputError as error:
+        if error.field.startswith("$.") and not error.field.startswith(prefix):
+            raise InvalidInputError(field=prefix + error.field[1:], reason=error.reason) from None
+        raise
+
+    def make_event(previous: Sequence[bytes]) -> dict[str, Any]:
+        if stated is not None:
+            return dict(event)
+        return {**event, PREVIOUS: previous_ids(previous)}
+
+    return EventDraft(
+        kind=kind,
+        lots=touched,
+        make_event=make_event,
+        stated_previous=stated,
+        signature=signature,
+        documents=documents,
+        context=context,
+    )
+
+
+def _located(error: EpcisValidationError, prefix: str) -> EpcisValidationError:
+    errors = [(prefix + path[1:], reason) for path, reason in error.errors]
+    return EpcisValidationError(path=prefix + error.path[1:], reason=error.reason, errors=errors)
+
+
+def capture_document(
+    session: Session,
+    chain: ChainAccess,
+    actor: Actor,
+    document: Any,
+    *,
+    signatures: Sequence[bytes] | None,
+) -> list[Accepted]:
+    """Accepts every event of an EPCIS 2.0 document, in order, all or none (one transaction).
+
+    `signatures`, when given, holds one per event (the client's; required for self-custody).
+    """
+    if not isinstance(document, dict):
+        raise EpcisValidationError(path="$", reason="must be a JSON object", errors=[])
+    validate_document(document)
+    if document.get("type") != "EPCISDocument":
+        raise InvalidInputError(field="$.type", reason="capture takes an EPCISDocument")
+    events = document_events(document)
+    if not events:
+        raise InvalidInputError(field="$.epcisBody.eventList", reason="holds no event")
+    if len(events) > MAX_CAPTURE_EVENTS:
+        raise InvalidInputError(
+            field="$.epcisBody.eventList", reason=f"holds more than {MAX_CAPTURE_EVENTS} events"
+        )
+    if signatures is not None and len(signatures) != len(events):
+        raise InvalidInputError(
+            field="Lotlink-Signature",
+            reason=f"{len(signatures)} signatures for {len(events)} events",
+        )
+    context = document.get("@context")
+    drafts = []
+    for i, event in enumerate(events):
+        draft = _captured_draft(
+            session,
+            event,
+            index=i,
+            context=context,
+            signature=None if signatures is None else signatures[i],
+        )
+        check_kind_role(actor, draft.kind)
+        for lot in draft.lots:
+            if session.get(Lot, lot.lot_key) is None:
+                raise InvalidInputError(
+                    field=lot.field, reason=f"no lot {lot.lot_key} is registered"
+                )
+        drafts.append(draft)
+    return accept_events(session, chain, Signer.of(actor), drafts)
+
+
+__all__ = ["build_event", "capture_document", "submit_checkpoint"]

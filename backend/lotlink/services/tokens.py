@@ -1,0 +1,93 @@
+"""API tokens: random bearer secrets shown once, stored as SHA-256, revocable."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from lotlink.errors import AuthenticationError, UnknownTokenError
+from lotlink.models import Actor, ApiToken
+from lotlink.models.types import utc_now
+
+TOKEN_PREFIX = "llk_"
+_SHOWN_PREFIX_LENGTH = 12
+# Writing last_used_at on every request would make every read a write; once a minute is plenty.
+_LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def hash_token(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    token: ApiToken
+    secret: str  # shown once; only its hash is stored
+
+
+def issue_token(session: Session, actor: Actor, *, label: str | None = None) -> IssuedToken:
+    """A new token for `actor`; the secret is returned here and never again."""
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(
+        actor_address=actor.address,
+        token_hash=hash_token(secret),
+        prefix=secret[:_SHOWN_PREFIX_LENGTH],
+        label=label,
+    )
+    session.add(token)
+    session.commit()
+    return IssuedToken(token=token, secret=secret)
+
+
+def revoke_token(session: Session, token: str) -> ApiToken:
+    """Revokes the token whose id, shown prefix or full secret is `token`."""
+    query = select(ApiToken)
+    if token.isdigit():
+        query = query.where(ApiToken.id == int(token))
+    elif len(token) > _SHOWN_PREFIX_LENGTH:
+        query = query.where(ApiToken.token_hash == hash_token(token))
+    else:
+        query = query.where(ApiToken.prefix == token)
+    found = list(session.scalars(query))
+    if len(found) != 1:
+        raise UnknownTokenError(token=token)
+    row = found[0]
+    if row.revoked_at is None:
+        row.revoked_at = utc_now()
+    session.commit()
+    return row
+
+
+def list_tokens(session: Session, actor: Actor) -> list[ApiToken]:
+    query = select(ApiToken).where(ApiToken.actor_address == actor.address).order_by(ApiToken.id)
+    return list(session.scalars(query))
+
+
+def authenticate(session: Session, secret: str) -> Actor:
+    """The actor a bearer secret acts for; AuthenticationError if it is unknown or revoked.
+
+    Ends the session's transaction before returning, so a write that follows starts its own
+    (SQLite must take its write lock before reading anything it will change).
+    """
+    token = session.scalar(
+        select(ApiToken)
+        .where(ApiToken.token_hash == hash_token(secret))
+        .options(selectinload(ApiToken.actor).selectinload(Actor.roles))
+    )
+    now = utc_now()
+    if token is None:
+        session.rollback()
+        raise AuthenticationError(reason="the API token is not valid")
+    if token.revoked_at is not None or (token.expires_at is not None and token.expires_at <= now):
+        session.rollback()
+        raise AuthenticationError(reason="the API token was revoked or has expired")
+    if token.last_used_at is None or now - token.last_used_at > _LAST_USED_RESOLUTION:
+        token.last_used_at = now
+    actor = token.actor
+    session.commit()
+    return actor
