@@ -366,3 +366,11 @@ class CheckpointNotFoundError(LotlinkError):
 
     def __init__(self, *, digest: str) -> None:
         super().__init__(f"no checkpoint with digest {digest}")
+
+
+class InvalidDigitalLinkError(LotlinkError):
+    """Raised when a GS1 Digital Link URI is malformed; the reason is shown to whoever scanned."""
+
+    def __init__(self, *, reason: str) -> None:
+        super().__init__(f"not a valid GS1 Digital Link: {reason}")
+        self.reason = reason
