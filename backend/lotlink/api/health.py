@@ -85,12 +85,31 @@ def _database_health(settings: Settings) -> dict[str, Any]:
     return report
 
 
-@router.get("/healthz", summary="Chain, contracts and database status")
+def _indexer_health(request: Request, settings: Settings) -> dict[str, Any]:
+    from lotlink.indexer.service import indexer_health
+
+    state = request.app.state
+    report = indexer_health(
+        thread=getattr(state, "indexer", None), engine=state.engine, w3=state.w3, settings=settings
+    )
+    if "error" in report:
+        report["error"] = scrub_rpc(str(report["error"]), settings.effective_rpc_url)
+    return report
+
+
+@router.get("/healthz", summary="Chain, contracts, database and indexer status")
 def healthz(request: Request) -> JSONResponse:
-    """200 when the chain answers on the deployment's chain and the schema is current, else 503."""
+    """200 when the chain answers on the deployment's chain, the schema is current and the
+    indexer has not stopped on an error, else 503. The indexer's lag is reported either way."""
     settings: Settings = request.app.state.settings
     chain = _chain_health(request, settings)
     database = _database_health(settings)
-    ok = chain["ok"] and database["ok"]
-    body = {"status": "ok" if ok else "degraded", "chain": chain, "database": database}
+    indexer = _indexer_health(request, settings) if database["ok"] else {"ok": True}
+    ok = chain["ok"] and database["ok"] and indexer["ok"]
+    body = {
+        "status": "ok" if ok else "degraded",
+        "chain": chain,
+        "database": database,
+        "indexer": indexer,
+    }
     return JSONResponse(body, status_code=200 if ok else 503)

@@ -1,0 +1,369 @@
+"""The follower: reads the contract's logs range by range and applies each range, with its
+cursor and block window, in one database transaction.
+
+Invariants:
+- the cursor names the last applied block by number and hash, and moves only with its logs;
+- blocks of the unconfirmed window link by parent hash; when the cursor's block is no longer
+  on chain, the index rolls back to the newest kept block that is (the common ancestor);
+- a reorg below the kept window stops the follower (`ReorgTooDeepError`), never guesses.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine, delete
+from sqlalchemy.exc import OperationalError
+
+from lotlink.config import Settings
+from lotlink.errors import ChainReorgedError, LotlinkError, ReorgTooDeepError
+from lotlink.indexer.apply import apply_logs
+from lotlink.indexer.cursor import (
+    CURSOR_NAME,
+    Cursor,
+    forget_blocks_above,
+    keep_blocks,
+    kept_blocks,
+    load_cursor,
+    save_cursor,
+    writer_lock,
+)
+from lotlink.indexer.decode import ChainLog, LogDecoder
+from lotlink.indexer.faults import crash_point
+from lotlink.indexer.fetch import Header, RangeFetcher
+from lotlink.indexer.manifests import ManifestResolver, ManifestResult
+from lotlink.indexer.registry import ApplyContext
+from lotlink.indexer.rollback import rollback_to
+from lotlink.indexer.rpc import RpcClient
+from lotlink.indexer.sql import table_of
+from lotlink.models import IndexedBlock, IndexerCursor
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF_SECONDS = 30.0
+
+
+@dataclass
+class FollowerStatus:
+    """What /healthz shows of a running follower."""
+
+    state: str = "starting"  # starting, waiting_for_lock, following, stopped, failed
+    head_block: int | None = None
+    head_time: int | None = None
+    cursor_block: int | None = None
+    cursor_time: int | None = None
+    reorgs: int = 0
+    retries: int = 0
+    last_error: str | None = None
+    manifest_problems: list[str] = field(default_factory=list)
+
+    @property
+    def lag_blocks(self) -> int | None:
+        if self.head_block is None or self.cursor_block is None:
+            return None
+        return max(0, self.head_block - self.cursor_block)
+
+    @property
+    def lag_seconds(self) -> int | None:
+        if self.head_time is None or self.cursor_time is None:
+            return None
+        return max(0, self.head_time - self.cursor_time)
+
+
+class Follower:
+    """Indexes one Lotlink deployment into one database."""
+
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        rpc_url: str,
+        address: str,
+        start_block: int,
+        abi: Sequence[dict[str, Any]],
+        confirmations: int = 0,
+        max_range: int = 2000,
+        window: int = 128,
+        poll_seconds: float = 0.5,
+        manifests: ManifestResolver | None = None,
+        use_eth_abi: bool = False,
+    ) -> None:
+        self.engine = engine
+        self.rpc = RpcClient(rpc_url)
+        self.fetcher = RangeFetcher(self.rpc, address, max_span=max_range)
+        self.decoder = LogDecoder(abi, use_eth_abi=use_eth_abi)
+        self.start_block = start_block
+        self.confirmations = confirmations
+        self.window = window
+        self.poll_seconds = poll_seconds
+        self.manifests = manifests or ManifestResolver(None)
+        self.status = FollowerStatus()
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, *, engine: Engine, address: str, start_block: int
+    ) -> Follower:
+        from lotlink.chain.compile import load_artifact
+
+        return cls(
+            engine=engine,
+            rpc_url=settings.effective_rpc_url,
+            address=address,
+            start_block=start_block,
+            abi=load_artifact("Lotlink").abi,
+            confirmations=settings.confirmations,
+            max_range=settings.indexer_max_range,
+            window=settings.indexer_window,
+            poll_seconds=settings.indexer_poll_seconds,
+            manifests=ManifestResolver(
+                settings.manifests_dir, timeout=settings.indexer_manifest_timeout_seconds
+            ),
+        )
+
+    def close(self) -> None:
+        self.rpc.close()
+
+    # ------------------------------------------------------------------------------ one range
+
+    def step(self) -> bool:
+        """Apply the next range (or roll back a reorg); True while more is waiting."""
+        head = self.fetcher.head()
+        target = head - self.confirmations
+        with self.engine.connect() as conn:
+            cursor = load_cursor(conn)
+        if cursor is None:
+            cursor = self._initial_cursor()
+        self.status.head_block = head
+        if target <= cursor.block_number:
+            now = self.fetcher.header(cursor.block_number)
+            if now is None or now.hash != cursor.block_hash:
+                self._roll_back_reorg(cursor)
+                return True
+            self.status.cursor_block = cursor.block_number
+            self.status.cursor_time = now.timestamp
+            self.status.head_time = now.timestamp if target == head else None
+            if self.status.head_time is None:
+                self.status.head_time = self._timestamp(head)
+            return False
+
+        first = cursor.block_number + 1
+        to_block, pre, raws = self.fetcher.next_range(first, target, before=self.fetcher.header)
+        crash_point("indexer_after_fetch")
+        floor = max(first, target - self.window + 1)
+        numbers = sorted({cursor.block_number, to_block, *range(floor, to_block + 1)})
+        headers = self.fetcher.headers(numbers)
+        now = headers[cursor.block_number]
+        if now is None or now.hash != cursor.block_hash:
+            self._roll_back_reorg(cursor)
+            return True
+        last = headers[to_block]
+        if last is None or pre is None or last.hash != pre.hash:
+            raise ChainReorgedError(block_number=to_block)
+        kept = self._linked(headers, cursor, floor, to_block)
+        logs = self.decoder.decode_all(raws)
+        for entry in logs:
+            known = headers.get(entry.block_number)
+            if known is not None and known.hash != entry.block_hash.lower():
+                raise ChainReorgedError(block_number=entry.block_number)
+        self._fill_timestamps(logs, headers)
+        manifests = self.resolve_manifests(logs)
+        with self.engine.begin() as conn:
+            ctx = ApplyContext(conn=conn, manifests=manifests)
+            apply_logs(ctx, logs)
+            save_cursor(conn, Cursor(to_block, last.hash))
+            keep_blocks(conn, kept, floor=to_block - self.window + 1)
+            crash_point("indexer_after_apply_before_commit")
+        crash_point("indexer_after_commit")
+        for problem in ctx.report.manifest_problems:
+            log.warning("indexer: %s", problem)
+        self.status.manifest_problems = (
+            self.status.manifest_problems + ctx.report.manifest_problems
+        )[-20:]
+        self.status.cursor_block = to_block
+        self.status.cursor_time = last.timestamp
+        self.status.head_time = last.timestamp if to_block == head else self._timestamp(head)
+        return to_block < target
+
+    def catch_up(self) -> None:
+        """Apply ranges until the index reaches the confirmed head (no lock: callers hold it)."""
+        while self.step():
+            pass
+
+    def _initial_cursor(self) -> Cursor:
+        before = self.fetcher.header(self.start_block - 1)
+        if before is None:
+            raise LotlinkError(f"the chain has no block {self.start_block - 1}")
+        return Cursor(self.start_block - 1, before.hash)
+
+    def _linked(
+        self, headers: dict[int, Header | None], cursor: Cursor, floor: int, to_block: int
+    ) -> list[Header]:
+        """The window's headers, checked to link by parent hash (else the chain moved)."""
+        kept: list[Header] = []
+        for number in range(floor, to_block + 1):
+            header = headers[number]
+            if header is None:
+                raise ChainReorgedError(block_number=number)
+            if number == cursor.block_number + 1:
+                parent_hash: str | None = cursor.block_hash
+            else:
+                parent = headers.get(number - 1)
+                parent_hash = None if parent is None else parent.hash
+            if parent_hash is not None and header.parent_hash != parent_hash:
+                raise ChainReorgedError(block_number=number)
+            kept.append(header)
+        last = headers[to_block]
+        if last is not None and (not kept or kept[-1].number != to_block):
+            kept.append(last)
+        return kept
+
+    def _fill_timestamps(self, logs: list[ChainLog], headers: dict[int, Header | None]) -> None:
+        """Block times for logs whose endpoint did not include ``blockTimestamp``."""
+        missing = sorted({e.block_number for e in logs if e.timestamp is None} - headers.keys())
+        if missing:
+            headers = {**headers, **self.fetcher.headers(missing)}
+        for entry in logs:
+            if entry.timestamp is None:
+                header = headers.get(entry.block_number)
+                if header is None:
+                    raise ChainReorgedError(block_number=entry.block_number)
+                entry.timestamp = header.timestamp
+
+    def _timestamp(self, number: int) -> int | None:
+        header = self.fetcher.header(number)
+        return None if header is None else header.timestamp
+
+    def resolve_manifests(self, logs: list[ChainLog]) -> dict[str, ManifestResult]:
+        """Manifests of the range's batches, fetched before the database transaction opens."""
+        return {
+            e.args["root"]: self.manifests.resolve(
+                root=e.args["root"],
+                manifest_hash=e.args["manifestHash"],
+                count=e.args["count"],
+                uri=e.args["manifestUri"],
+            )
+            for e in logs
+            if e.name == "BatchAnchored"
+        }
+
+    # ---------------------------------------------------------------------------------- reorgs
+
+    def _roll_back_reorg(self, cursor: Cursor) -> None:
+        with self.engine.connect() as conn:
+            kept = kept_blocks(conn)
+        chain = self.fetcher.headers([number for number, _ in kept])
+        ancestor = next(
+            (
+                (number, block_hash)
+                for number, block_hash in kept
+                if (found := chain.get(number)) is not None and found.hash == block_hash
+            ),
+            None,
+        )
+        if ancestor is None:
+            oldest = kept[-1][0] if kept else cursor.block_number
+            raise ReorgTooDeepError(oldest_kept=oldest, window=self.window)
+        number, block_hash = ancestor
+        log.warning(
+            "indexer: reorg: block %d is no longer %s; rolling back to block %d",
+            cursor.block_number, cursor.block_hash, number,
+        )  # fmt: skip
+        with self.engine.begin() as conn:
+            rollback_to(
+                conn, number, start_block=self.start_block, decoder=self.decoder,
+                history=self._history,
+            )  # fmt: skip
+            forget_blocks_above(conn, number)
+            save_cursor(conn, Cursor(number, block_hash))
+        self.status.reorgs += 1
+
+    def _history(self, from_block: int, to_block: int, topics: list[Any]) -> list[ChainLog]:
+        logs = self.decoder.decode_all(
+            self.fetcher.logs_between(from_block, to_block, topics=topics)
+        )
+        self._fill_timestamps(logs, {})
+        return logs
+
+    # ----------------------------------------------------------------------------- rebuilding
+
+    def reset(self) -> None:
+        """Forget the whole index (`lotlink reindex`); the next step starts at the deployment."""
+        with self.engine.begin() as conn:
+            rollback_to(
+                conn, self.start_block - 1, start_block=self.start_block,
+                decoder=self.decoder, history=self._history,
+            )  # fmt: skip
+            conn.execute(delete(table_of(IndexedBlock)))
+            conn.execute(
+                delete(table_of(IndexerCursor)).where(table_of(IndexerCursor).c.name == CURSOR_NAME)
+            )
+
+    # ------------------------------------------------------------------------------ the loop
+
+    def run(self, stop: threading.Event) -> None:
+        """Follow the chain until `stop` is set; retryable faults back off, others stop it."""
+        self.status.state = "waiting_for_lock"
+        with writer_lock(self.engine, stop=stop, poll=self.poll_seconds) as held:
+            if not held:
+                self.status.state = "stopped"
+                return
+            self.status.state = "following"
+            backoff = self.poll_seconds
+            while not stop.is_set():
+                try:
+                    more = self.step()
+                except (LotlinkError, OperationalError) as error:
+                    retryable = isinstance(error, OperationalError) or error.retryable
+                    message = str(error).splitlines()[0]
+                    self.status.last_error = message
+                    if not retryable:
+                        log.error("indexer stopped: %s", message)
+                        self.status.state = "failed"
+                        raise
+                    self.status.retries += 1
+                    log.warning("indexer: %s; retrying in %.1fs", message, backoff)
+                    stop.wait(backoff)
+                    backoff = min(MAX_BACKOFF_SECONDS, backoff * 2)
+                    continue
+                except Exception as error:
+                    self.status.last_error = f"{type(error).__name__}: {error}".splitlines()[0]
+                    self.status.state = "failed"
+                    log.exception("indexer stopped by an unexpected error")
+                    raise
+                backoff = self.poll_seconds
+                self.status.last_error = None
+                if not more:
+                    stop.wait(self.poll_seconds)
+            self.status.state = "stopped"
+
+
+class FollowerThread:
+    """A follower on a daemon thread, as the service runs it."""
+
+    def __init__(self, follower: Follower) -> None:
+        self.follower = follower
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="lotlink-indexer", daemon=True)
+
+    @property
+    def status(self) -> FollowerStatus:
+        return self.follower.status
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self.follower.run(self._stop)
+        except Exception:  # already logged and recorded in the status
+            time.sleep(0)
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self._stop.set()
+        self._thread.join(timeout)
+        self.follower.close()

@@ -1,0 +1,135 @@
+"""A lean JSON-RPC client for the indexer: raw JSON in and out, batches, errors sorted.
+
+web3.py's request pipeline (middleware, result formatters, AttributeDicts) costs more than the
+whole rest of indexing a log, so the indexer speaks JSON-RPC itself and decodes logs from their
+raw hex. Every failure ends as one of three errors: the endpoint refused a log range or result
+size (`LogRangeRefusedError`: ask for less), it is unreachable or overloaded (retryable), or it
+rejected the request for good (not retryable).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from typing import Any
+
+import requests
+
+from lotlink.errors import ChainRpcError, ChainUnavailableError, LogRangeRefusedError
+
+# What endpoints say when an eth_getLogs range or its result is too large (geth, Erigon, Besu,
+# Alchemy, Infura, QuickNode, Ankr, anvil's forks...). Matched case-insensitively.
+RANGE_REFUSALS = (
+    "query returned more than",
+    "block range",
+    "limit exceeded",
+    "range is too large",
+    "range too large",
+    "response size",
+    "too many results",
+    "exceed maximum block range",
+    "query timeout",
+    "log response size exceeded",
+)
+# -32005: EIP-1474 "limit exceeded"; providers use it for oversized log queries.
+RANGE_REFUSAL_CODES = frozenset({-32005})
+RETRYABLE_HTTP = frozenset({408, 425, 429, 500, 502, 503, 504})
+
+
+def is_range_refusal(code: int | None, message: str) -> bool:
+    """True when a JSON-RPC error means "ask for fewer blocks"."""
+    lowered = message.lower()
+    return code in RANGE_REFUSAL_CODES or any(text in lowered for text in RANGE_REFUSALS)
+
+
+class RpcClient:
+    """JSON-RPC over HTTP with a keep-alive session; results come back as plain JSON values."""
+
+    def __init__(self, url: str, *, timeout: float = 30.0) -> None:
+        self.url = url
+        self.timeout = timeout
+        self._session = requests.Session()
+        self._ids = itertools.count(1)
+
+    def close(self) -> None:
+        self._session.close()
+
+    def call(self, method: str, params: list[Any], *, span: tuple[int, int] | None = None) -> Any:
+        """One call; `span` (from, to) marks an eth_getLogs whose refusal means "narrower"."""
+        body = {"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params}
+        reply = self._post(body, method=method, span=span)
+        if not isinstance(reply, dict):
+            raise ChainRpcError(method=method, reason="the endpoint's answer is not an object",
+                                retryable=True)  # fmt: skip
+        return _result(reply, method=method, span=span)
+
+    def batch(self, calls: list[tuple[str, list[Any]]]) -> list[Any]:
+        """Several calls in one HTTP request; results in the order of `calls`."""
+        if not calls:
+            return []
+        first = next(self._ids)
+        bodies = [
+            {"jsonrpc": "2.0", "id": first + i, "method": method, "params": params}
+            for i, (method, params) in enumerate(calls)
+        ]
+        self._ids = itertools.count(first + len(calls))
+        method = calls[0][0]
+        replies = self._post(bodies, method=method, span=None)
+        if not isinstance(replies, list) or len(replies) != len(calls):
+            raise ChainRpcError(method=method, reason="the endpoint answered a batch partially",
+                                retryable=True)  # fmt: skip
+        by_id = {reply.get("id"): reply for reply in replies if isinstance(reply, dict)}
+        return [_result(by_id.get(first + i, {}), method=calls[i][0], span=None)
+                for i in range(len(calls))]  # fmt: skip
+
+    def _post(self, body: Any, *, method: str, span: tuple[int, int] | None) -> Any:
+        try:
+            response = self._session.post(
+                self.url,
+                data=json.dumps(body),
+                headers={"Content-Type": "application/json"},
+                timeout=self.timeout,
+            )
+        except requests.RequestException as error:
+            reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+            raise ChainUnavailableError(url=_public(self.url), reason=reason) from None
+        if response.status_code == 413 and span is not None:
+            raise LogRangeRefusedError(from_block=span[0], to_block=span[1], reason="HTTP 413")
+        if response.status_code != 200:
+            text = response.text.strip().splitlines()[0][:200] if response.text.strip() else ""
+            if span is not None and is_range_refusal(None, text):
+                raise LogRangeRefusedError(from_block=span[0], to_block=span[1], reason=text)
+            raise ChainRpcError(
+                method=method,
+                reason=f"HTTP {response.status_code} {text}".strip(),
+                retryable=response.status_code in RETRYABLE_HTTP,
+            )
+        try:
+            return response.json()
+        except ValueError:
+            raise ChainRpcError(method=method, reason="the endpoint's answer is not JSON",
+                                retryable=True) from None  # fmt: skip
+
+
+def _result(reply: dict[str, Any], *, method: str, span: tuple[int, int] | None) -> Any:
+    error = reply.get("error")
+    if error is None:
+        if "result" not in reply:
+            raise ChainRpcError(method=method, reason="no result in the answer", retryable=True)
+        return reply["result"]
+    code = error.get("code") if isinstance(error, dict) else None
+    message = str(error.get("message", error)) if isinstance(error, dict) else str(error)
+    if span is not None and is_range_refusal(code, message):
+        raise LogRangeRefusedError(from_block=span[0], to_block=span[1], reason=message)
+    # -32603 internal errors and -32000 "header not found" style answers pass with time;
+    # malformed requests (-32600/-32601/-32602) do not.
+    retryable = code not in (-32600, -32601, -32602)
+    raise ChainRpcError(method=method, reason=f"{message} (code {code})", retryable=retryable)
+
+
+def _public(url: str) -> str:
+    """scheme://host[:port]: hosted endpoints keep API keys in the path."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1]}"

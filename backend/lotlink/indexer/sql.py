@@ -1,0 +1,77 @@
+"""Portable bulk writes for the indexer: upserts keyed by the chain's keys, on SQLite and
+PostgreSQL alike, one executemany per statement."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Table, bindparam, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import DeclarativeBase
+
+#: Values per IN (...) list: under SQLite's and psycopg's parameter limits.
+IN_CHUNK = 900
+
+
+def table_of(model: type[DeclarativeBase]) -> Table:
+    """The Core table of an ORM model (typed: ``__table__`` is only a FromClause to mypy)."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+def chunks(values: Sequence[Any], size: int = IN_CHUNK) -> Iterator[Sequence[Any]]:
+    for offset in range(0, len(values), size):
+        yield values[offset : offset + size]
+
+
+def upsert(
+    conn: Connection,
+    table: Table,
+    rows: list[dict[str, Any]],
+    *,
+    keys: Sequence[str],
+    update_columns: Iterable[str] = (),
+) -> None:
+    """Insert `rows`; where a row with the same `keys` exists, overwrite `update_columns`
+    (nothing when empty). Rows must not repeat a key: callers fold duplicates first."""
+    if not rows:
+        return
+    insert = sqlite_insert if conn.dialect.name == "sqlite" else pg_insert
+    statement = insert(table)
+    columns = list(update_columns)
+    if columns:
+        statement = statement.on_conflict_do_update(
+            index_elements=list(keys), set_={c: statement.excluded[c] for c in columns}
+        )
+    else:
+        statement = statement.on_conflict_do_nothing(index_elements=list(keys))
+    conn.execute(statement, rows)
+
+
+def update_by_key(conn: Connection, table: Table, rows: list[dict[str, Any]], *, key: str) -> None:
+    """`UPDATE table SET … WHERE key = :key` for each row (executemany, in order: a later row
+    for the same key wins). Each row holds ``key`` and the columns to set."""
+    if not rows:
+        return
+    columns = [c for c in rows[0] if c != key]
+    statement = (
+        update(table)
+        .where(table.c[key] == bindparam(f"k_{key}"))
+        .values({c: bindparam(f"v_{c}") for c in columns})
+    )
+    conn.execute(
+        statement,
+        [{f"k_{key}": row[key], **{f"v_{c}": row[c] for c in columns}} for row in rows],
+    )
+
+
+def existing(conn: Connection, column: Any, values: Sequence[Any]) -> set[Any]:
+    """Which of `values` are present in `column`."""
+    found: set[Any] = set()
+    unique = list(dict.fromkeys(values))
+    for chunk in chunks(unique):
+        found.update(conn.execute(select(column).where(column.in_(chunk))).scalars())
+    return found
