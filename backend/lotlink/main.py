@@ -9,12 +9,14 @@ from fastapi import FastAPI
 from web3 import HTTPProvider, Web3
 
 from lotlink import __version__
-from lotlink.api import health
+from lotlink.anchoring.anchorer import start_anchorer
+from lotlink.api import capture, checkpoints, documents, health, lots, me, receipts
 from lotlink.api.problems import install_problem_handlers
 from lotlink.chain.deploy import load_deployment
 from lotlink.config import Settings, get_settings
 from lotlink.db.engine import make_engine, make_session_factory
 from lotlink.indexer.service import start_indexer
+from lotlink.services.chain_access import ChainAccess
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -36,11 +38,28 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if settings.indexer_enabled and app.state.deployment is not None
             else None
         )
+        # The process's one relayer (its nonces are handed out here alone): write routes use it.
+        app.state.chain = (
+            None
+            if app.state.deployment is None
+            else ChainAccess.connect(settings, app.state.w3, app.state.deployment)
+        )
+        anchorer = (
+            start_anchorer(
+                settings,
+                engine,
+                relayer=None if app.state.chain is None else app.state.chain.relayer,
+            )
+            if settings.anchorer_enabled
+            else None
+        )
         try:
             yield
         finally:
             if app.state.indexer is not None:
                 app.state.indexer.stop()
+            if anchorer is not None:
+                anchorer.stop()
             engine.dispose()
 
     app = FastAPI(
@@ -51,4 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_problem_handlers(app)
     app.include_router(health.router)
+    for module in (me, lots, checkpoints, documents, capture):
+        app.include_router(module.router)
+    app.include_router(receipts.router)
     return app
