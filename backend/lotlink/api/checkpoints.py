@@ -6,6 +6,7 @@ submitted again (its digest is the idempotency key).
 
 from __future__ import annotations
 
+from eth_utils import to_checksum_address
 from fastapi import APIRouter, Response, status
 
 from lotlink.api.deps import ActorDep, ChainDep, SessionDep
@@ -33,7 +34,7 @@ def checkpoint_public(checkpoint: Checkpoint) -> CheckpointPublic:
         event_id=checkpoint.event_id,
         kind=checkpoint.kind,
         status=str(checkpoint.status),
-        signer=checkpoint.signer_address,
+        signer=to_checksum_address(checkpoint.signer_address),
         signature=checkpoint.signature,
         lot_key=checkpoint.primary_lot_key,
         previous={link.lot_key: link.prev_digest for link in checkpoint.lots},

@@ -85,7 +85,7 @@ def add_actor(
         address=address,
         name=name,
         gln=gln,
-        profile_hash=profile,
+        profile_hash="0x" + profile.hex(),
         custody=Custody.SELF if account is None else Custody.CUSTODIAL,
         keystore_path=None if account is None else str(keystore_path(chain.settings, address)),
     )

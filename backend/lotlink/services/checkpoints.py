@@ -322,8 +322,8 @@ def _store(
         source_party=_party(event.get("sourceList"), "source"),
         destination_party=_party(event.get("destinationList"), "destination"),
         primary_lot_key=draft.primary.lot_key,
-        signer_address=signer.address,
-        signature=signature,
+        signer_address=signer.address.lower(),
+        signature="0x" + signature.hex(),
     )
     seen: set[str] = set()
     for lot in draft.lots:
