@@ -9,7 +9,7 @@ import sys
 
 import typer
 
-from lotlink.cli import anchorer, bench, chain, contracts, db, indexer, serve
+from lotlink.cli import actor, anchorer, bench, chain, contracts, db, indexer, serve, submit
 from lotlink.errors import LotlinkError
 
 app = typer.Typer(
@@ -25,6 +25,8 @@ app.command("deploy")(chain.deploy)
 app.add_typer(db.app, name="db")
 app.command("serve")(serve.serve)
 app.add_typer(bench.app, name="bench")
+app.add_typer(actor.app, name="actor")
+app.command("submit")(submit.submit)
 app.command("indexer")(indexer.indexer)
 app.command("reindex")(indexer.reindex)
 app.command("anchorer")(anchorer.anchorer)
