@@ -9,7 +9,18 @@ import sys
 
 import typer
 
-from lotlink.cli import actor, anchorer, bench, chain, contracts, db, indexer, serve, submit
+from lotlink.cli import (
+    actor,
+    anchorer,
+    bench,
+    chain,
+    contracts,
+    db,
+    indexer,
+    labels,
+    serve,
+    submit,
+)
 from lotlink.errors import LotlinkError
 
 app = typer.Typer(
@@ -30,6 +41,7 @@ app.command("submit")(submit.submit)
 app.command("indexer")(indexer.indexer)
 app.command("reindex")(indexer.reindex)
 app.command("anchorer")(anchorer.anchorer)
+app.command("labels")(labels.labels)
 
 
 def main() -> None:

@@ -74,13 +74,14 @@ def labels(
     settings = get_settings()
     link = parse_lot_argument(lot)
     assert link.lot is not None
+    serial_list = parse_serials(serials)
     with get_session_factory()() as session:
         registered = session.scalar(
             select(Lot.lot_key).where(Lot.gtin == link.gtin, Lot.lot_code == link.lot)
         )
     if registered is None:
         raise UnknownLotError(lot=f"{link.lot!r} of GTIN {link.gtin}")
-    sheet = labels_for(link, base_url=settings.public_base_url, serials=parse_serials(serials))
+    sheet = labels_for(link, base_url=settings.public_base_url, serials=serial_list)
     stem = f"labels-{link.gtin}-{re.sub(r'[^A-Za-z0-9._-]', '_', link.lot)}"
     target = out or Path(f"{stem}.{output_format}")
     if output_format == "pdf":
