@@ -374,3 +374,22 @@ class InvalidDigitalLinkError(LotlinkError):
     def __init__(self, *, reason: str) -> None:
         super().__init__(f"not a valid GS1 Digital Link: {reason}")
         self.reason = reason
+
+
+class CertificateNotFoundError(LotlinkError):
+    """Raised when a certificate id is not known to this service's index."""
+
+    def __init__(self, *, certificate_id: str) -> None:
+        super().__init__(f"no certificate {certificate_id}")
+        self.certificate_id = certificate_id
+
+
+class CertificateConflictError(LotlinkError):
+    """Raised when a certificate is issued twice, or revoked when it already is."""
+
+    def __init__(self, *, certificate_id: str, reason: str) -> None:
+        super().__init__(f"certificate {certificate_id} {reason}")
+        self.certificate_id = certificate_id
+
+
+# --- Consumer scan: resolver, pages and problem reports (issue #5) ---------------------------

@@ -10,7 +10,16 @@ from web3 import HTTPProvider, Web3
 
 from lotlink import __version__
 from lotlink.anchoring.anchorer import start_anchorer
-from lotlink.api import capture, checkpoints, documents, health, lots, me, receipts
+from lotlink.api import (
+    capture,
+    certificates,
+    checkpoints,
+    documents,
+    health,
+    lots,
+    me,
+    receipts,
+)
 from lotlink.api.problems import install_problem_handlers
 from lotlink.chain.deploy import load_deployment
 from lotlink.config import Settings, get_settings
@@ -70,7 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_problem_handlers(app)
     app.include_router(health.router)
-    for module in (me, lots, checkpoints, documents, capture):
+    for module in (me, lots, checkpoints, documents, capture, certificates):
         app.include_router(module.router)
     app.include_router(receipts.router)
     return app

@@ -34,6 +34,8 @@ STATUS_BY_ERROR: list[tuple[type[errors.LotlinkError], int]] = [
     (errors.UnknownTokenError, 404),
     (errors.DocumentNotFoundError, 404),
     (errors.CheckpointNotFoundError, 404),
+    (errors.CertificateNotFoundError, 404),
+    (errors.CertificateConflictError, 409),
     (errors.DuplicateLotError, 409),
     (errors.ActorExistsError, 409),
     (errors.StaleHeadError, 409),

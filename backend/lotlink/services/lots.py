@@ -10,13 +10,12 @@ import json
 from dataclasses import dataclass
 from decimal import Decimal
 
-from eth_utils import keccak, to_checksum_address
+from eth_utils import keccak
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from lotlink.chain.contract import ContractRevertError
-from lotlink.chain.typed_data import Authorization, recover_typed
 from lotlink.epcis.build import LotRef
 from lotlink.errors import (
     DuplicateLotError,
@@ -26,10 +25,10 @@ from lotlink.errors import (
     UnknownLotError,
 )
 from lotlink.gs1.keys import lot_key
-from lotlink.keystore import load_custodial_account
-from lotlink.models import Actor, Custody, LineageEdge, Lot
+from lotlink.models import Actor, LineageEdge, Lot
 from lotlink.schemas.lots import LotCreate
-from lotlink.services.chain_access import ChainAccess, fresh_nonce, signature_deadline
+from lotlink.services.authorization import authorize_write
+from lotlink.services.chain_access import ChainAccess
 
 
 def details_hash(product_name: str | None) -> bytes:
@@ -123,48 +122,12 @@ def prepare_registration(session: Session, form: LotCreate) -> LotRegistration:
     )
 
 
-def _authorization(
-    chain: ChainAccess, actor: Actor, registration: LotRegistration, form: LotCreate
-) -> Authorization:
-    address = to_checksum_address(actor.address)
-    if form.authorization is None:
-        if actor.custody != Custody.CUSTODIAL:
-            raise InvalidInputError(
-                field="authorization",
-                reason="a self-custody actor must sign RegisterLot itself (signature, nonce, "
-                "deadline)",
-            )
-        return chain.contract.sign_write(
-            "registerLot",
-            registration.as_tuple(),
-            signer=load_custodial_account(chain.settings, address),
-            nonce=fresh_nonce(),
-            deadline=signature_deadline(),
-        )
-    given = form.authorization
-    signature = bytes.fromhex(given.signature[2:])
-    fields = ("gtin", "lotCode", "parents", "parentQuantities", "quantity", "uom", "detailsHash")
-    message = dict(zip(fields, registration.as_tuple(), strict=True))
-    message |= {"nonce": given.nonce, "deadline": given.deadline}
-    try:
-        recovered: str | None = recover_typed(
-            "RegisterLot", message, chain.contract.domain, signature
-        )
-    except Exception:
-        recovered = None
-    if recovered != address:
-        raise SignatureMismatchError(
-            field="authorization.signature", expected=address, recovered=recovered
-        )
-    return Authorization(
-        signer=address, nonce=given.nonce, deadline=given.deadline, signature=signature
-    )
-
-
 def register_lot(session: Session, chain: ChainAccess, actor: Actor, form: LotCreate) -> Lot:
     """Registers the lot on chain (signed by `actor`, relayed) and stores it with its lineage."""
     registration = prepare_registration(session, form)
-    auth = _authorization(chain, actor, registration, form)
+    auth = authorize_write(
+        chain, actor, "registerLot", (registration.as_tuple(),), form.authorization
+    )
     key = lot_key_hex(registration.ref)
     session.commit()  # no transaction stays open across the chain round trip
     try:
