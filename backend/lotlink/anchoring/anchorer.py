@@ -24,7 +24,7 @@ from web3 import HTTPProvider, Web3
 from lotlink.anchoring.batcher import Batcher, BatchPolicy, Destination
 from lotlink.anchoring.direct import DirectRecorder
 from lotlink.anchoring.faults import crash_point
-from lotlink.anchoring.lock import AnchorerLock
+from lotlink.anchoring.lock import AnchorerLock, write_transaction
 from lotlink.anchoring.manifest import ManifestStore
 from lotlink.anchoring.receipts import store_receipts
 from lotlink.anchoring.sender import AnchorSender, AnchorStoppedError, chain_errors
@@ -182,7 +182,7 @@ class Anchorer:
 
     def _note_error(self, root: str, error: Exception) -> None:
         try:
-            with self.sessions.begin() as session:
+            with write_transaction(self.sessions) as session:
                 batch = session.get(Batch, root)
                 if batch is not None:
                     batch.last_error = f"{type(error).__name__}: {error}"[:1000]

@@ -14,6 +14,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from lotlink.anchoring.lock import write_transaction
 from lotlink.anchoring.manifest import ManifestEvent, ManifestStore, build_manifest
 from lotlink.models import (
     Actor,
@@ -90,7 +91,7 @@ class Batcher:
         """Close one batch if one is due (full, or its first event waited long enough), or if
         `force` and anything is queued. Returns its root, or None when nothing was closed."""
         now = now or utc_now()
-        with self.sessions.begin() as session:
+        with write_transaction(self.sessions) as session:
             query = (
                 select(OutboxEntry.id, OutboxEntry.enqueued_at, Checkpoint)
                 .join(Checkpoint, Checkpoint.digest == OutboxEntry.event_digest)

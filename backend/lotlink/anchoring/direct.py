@@ -21,6 +21,7 @@ from hexbytes import HexBytes
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from lotlink.anchoring.lock import write_transaction
 from lotlink.chain.contract import LotlinkContract
 from lotlink.chain.deploy import load_deployment
 from lotlink.chain.relayer import Relayer
@@ -62,7 +63,7 @@ class DirectRecorder:
 
     def step(self) -> bool:
         """Records the oldest custodial event waiting; False when there is none."""
-        with self.sessions.begin() as session:
+        with write_transaction(self.sessions) as session:
             entry = session.scalars(
                 select(OutboxEntry)
                 .join(Checkpoint, Checkpoint.digest == OutboxEntry.event_digest)
@@ -141,7 +142,7 @@ class DirectRecorder:
         return None
 
     def _store(self, digest: str, found: dict[str, Any]) -> None:
-        with self.sessions.begin() as session:
+        with write_transaction(self.sessions) as session:
             if session.get(AnchorReceipt, digest) is None:
                 session.add(
                     AnchorReceipt(

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import fcntl
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, text
+from sqlalchemy.orm import Session, sessionmaker
 
 #: pg_try_advisory_lock key of the anchorer ("ANCHOR" in ASCII).
 ANCHORER_LOCK_KEY = 0x414E43484F52
@@ -72,3 +75,14 @@ class AnchorerLock:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)
             self._fd = None
+
+
+@contextmanager
+def write_transaction(sessions: sessionmaker[Session]) -> Iterator[Session]:
+    """A transaction that will write after reading. On SQLite it takes the write lock first:
+    a deferred transaction that read and then writes fails at once ("database is locked") when
+    another writer committed meanwhile, whatever the busy timeout; a first write waits instead."""
+    with sessions.begin() as session:
+        if session.get_bind().dialect.name == "sqlite":
+            session.execute(text("UPDATE batch SET attempts = attempts WHERE 0 = 1"))
+        yield session

@@ -15,6 +15,7 @@ from eth_utils import to_checksum_address
 from sqlalchemy import insert, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from lotlink.anchoring.lock import write_transaction
 from lotlink.anchoring.manifest import LEAF_ENCODING, parse_manifest
 from lotlink.anchoring.sender import AnchorLog
 from lotlink.models import (
@@ -39,7 +40,7 @@ _IN_CHUNK = 900
 def store_receipts(sessions: sessionmaker[Session], anchor: AnchorLog) -> int:
     """Stores every event's receipt for the batch `anchor` confirms, marks its events anchored,
     all in one transaction. Idempotent: a batch already anchored is left as it is (returns 0)."""
-    with sessions.begin() as session:
+    with write_transaction(sessions) as session:
         batch = session.get_one(Batch, anchor.root)
         if batch.status == BatchStatus.ANCHORED:
             return 0

@@ -39,6 +39,7 @@ from web3.exceptions import (
 )
 
 from lotlink.anchoring.faults import crash_point
+from lotlink.anchoring.lock import write_transaction
 from lotlink.chain.contract import ContractRevertError, LotlinkContract
 from lotlink.chain.relayer import Relayer
 from lotlink.chain.typed_data import Authorization
@@ -341,7 +342,7 @@ class AnchorSender:
         }
         signed = self.relayer.account.sign_transaction(transaction)
         tx_hash = _hex(signed.hash)
-        with self.sessions.begin() as session:
+        with write_transaction(self.sessions) as session:
             batch = session.get_one(Batch, root)
             session.add(
                 AnchorTransaction(
@@ -366,7 +367,7 @@ class AnchorSender:
         except Web3RPCError as error:
             if "nonce" in str(error).lower():
                 # Taken by another sender of this account: this transaction can never be mined.
-                with self.sessions.begin() as session:
+                with write_transaction(self.sessions) as session:
                     dead = session.get(AnchorTransaction, tx_hash)
                     if dead is not None:
                         session.delete(dead)
