@@ -55,4 +55,3 @@ def anchor(
     typer.echo(
         f"raw chain ceiling: {figures['raw_chain_tx_per_s']:,.0f} signed tx/s (JSON-RPC batches)"
     )
-
