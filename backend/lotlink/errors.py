@@ -393,3 +393,11 @@ class CertificateConflictError(LotlinkError):
 
 
 # --- Consumer scan: resolver, pages and problem reports (issue #5) ---------------------------
+
+
+class RecallNotFoundError(LotlinkError):
+    """Raised when a recall id is not known to this service's index."""
+
+    def __init__(self, *, recall_id: int) -> None:
+        super().__init__(f"no recall {recall_id}")
+        self.recall_id = recall_id

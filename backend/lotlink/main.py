@@ -19,6 +19,7 @@ from lotlink.api import (
     lots,
     me,
     receipts,
+    recalls,
 )
 from lotlink.api.problems import install_problem_handlers
 from lotlink.chain.deploy import load_deployment
@@ -79,7 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_problem_handlers(app)
     app.include_router(health.router)
-    for module in (me, lots, checkpoints, documents, capture, certificates):
+    for module in (me, lots, checkpoints, documents, capture, certificates, recalls):
         app.include_router(module.router)
     app.include_router(receipts.router)
     return app

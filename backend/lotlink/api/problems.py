@@ -35,6 +35,7 @@ STATUS_BY_ERROR: list[tuple[type[errors.LotlinkError], int]] = [
     (errors.DocumentNotFoundError, 404),
     (errors.CheckpointNotFoundError, 404),
     (errors.CertificateNotFoundError, 404),
+    (errors.RecallNotFoundError, 404),
     (errors.CertificateConflictError, 409),
     (errors.DuplicateLotError, 409),
     (errors.ActorExistsError, 409),

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from web3 import Web3
+from web3.exceptions import MismatchedABI
 from web3.types import TxReceipt
 
 from lotlink.chain.accounts import relayer_account
@@ -44,23 +45,33 @@ class ChainAccess:
         contract = LotlinkContract(w3, deployment.address(), load_artifact("Lotlink").abi)
         return cls(settings, contract, Relayer(contract, relayer_account(settings)))
 
-    def log_of(self, receipt: TxReceipt, event_name: str) -> LogPosition:
-        """The first `event_name` log of this contract in `receipt`."""
+    def logs_of(self, receipt: TxReceipt, event_name: str) -> list[LogPosition]:
+        """Every `event_name` log of this contract in `receipt`, in log order."""
         event = getattr(self.contract.contract.events, event_name)()
+        found = []
         for log in receipt["logs"]:
             if log["address"] != self.contract.address:
                 continue
             try:
                 decoded = event.process_log(log)
-            except Exception:  # another event of the same contract
+            except MismatchedABI:  # another event of the same contract
                 continue
-            return LogPosition(
-                block_number=int(log["blockNumber"]),
-                tx_hash="0x" + bytes(log["transactionHash"]).hex(),
-                log_index=int(log["logIndex"]),
-                args=dict(decoded["args"]),
+            found.append(
+                LogPosition(
+                    block_number=int(log["blockNumber"]),
+                    tx_hash="0x" + bytes(log["transactionHash"]).hex(),
+                    log_index=int(log["logIndex"]),
+                    args=dict(decoded["args"]),
+                )
             )
-        raise LookupError(f"no {event_name} log in transaction {receipt['transactionHash']!r}")
+        return found
+
+    def log_of(self, receipt: TxReceipt, event_name: str) -> LogPosition:
+        """The first `event_name` log of this contract in `receipt`."""
+        found = self.logs_of(receipt, event_name)
+        if not found:
+            raise LookupError(f"no {event_name} log in transaction {receipt['transactionHash']!r}")
+        return found[0]
 
 
 def fresh_nonce() -> int:

@@ -1,0 +1,70 @@
+"""Recalls: issue, update and close inputs, and the public view."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field, model_validator
+
+from lotlink.schemas.common import Input
+from lotlink.schemas.lots import ClientAuthorization
+
+
+class RecalledLot(Input):
+    """A lot named by its key, or by GTIN and lot code."""
+
+    lot_key: str | None = Field(default=None, pattern=r"^0x[0-9a-fA-F]{64}$")
+    gtin: str | None = None
+    lot_code: str | None = None
+
+    @model_validator(mode="after")
+    def _one_form(self) -> RecalledLot:
+        if (self.lot_key is None) == (self.gtin is None or self.lot_code is None):
+            raise ValueError("name the lot by lot_key, or by gtin and lot_code")
+        return self
+
+
+class RecallWording(Input):
+    """What the recall says; its hash (see `reason_hash`) is what the chain keeps."""
+
+    recall_class: int = Field(ge=1, le=3, description="1 (most serious), 2 or 3.")
+    reason: str = Field(min_length=1, max_length=4000)
+    consumer_instructions: str = Field(default="", max_length=4000)
+    trade_instructions: str = Field(default="", max_length=4000)
+
+
+class RecallCreate(RecallWording):
+    lots: list[RecalledLot] = Field(min_length=1, max_length=256)
+    authorization: ClientAuthorization | None = None
+
+
+class RecallUpdate(RecallWording):
+    authorization: ClientAuthorization | None = None
+
+
+class RecallClose(Input):
+    reason: str = Field(min_length=1, max_length=4000)
+    authorization: ClientAuthorization | None = None
+
+
+class RecallLotPublic(BaseModel):
+    lot_key: str
+    gtin: str
+    lot_code: str
+
+
+class RecallPublic(BaseModel):
+    recall_id: int
+    issuer: str
+    recall_class: int
+    status: str
+    voluntary: bool
+    reason: str | None
+    consumer_instructions: str | None
+    trade_instructions: str | None
+    reason_hash: str
+    issued_at: datetime
+    closed_at: datetime | None
+    lots: list[RecallLotPublic]
+    block_number: int | None
+    tx_hash: str | None

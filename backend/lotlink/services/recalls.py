@@ -1,0 +1,195 @@
+"""Issue, update and close recalls on chain, signed by a regulator or the lots' owner.
+
+The chain keeps `reasonHash`, the keccak-256 of the recall's wording as canonical JSON (keys
+sorted, no spaces, UTF-8): {"consumer": …, "reason": …, "trade": …}. Anyone holding the wording
+can recompute it, so the reason and instructions shown on pages are bound to the chain.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from eth_utils import keccak, to_checksum_address
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from lotlink.chain.contract import ContractRevertError
+from lotlink.errors import InvalidInputError, RecallNotFoundError, RoleNotAllowedError
+from lotlink.models import Actor, Recall, RecallLot
+from lotlink.models.recall import RecallStatus
+from lotlink.schemas.recalls import RecallClose, RecallCreate, RecallUpdate, RecallWording
+from lotlink.services.authorization import authorize_write
+from lotlink.services.chain_access import ChainAccess
+from lotlink.services.lots import find_lot, find_lot_by_code
+
+
+def reason_hash(wording: RecallWording) -> bytes:
+    """keccak-256 of the wording's canonical JSON: what the chain holds as `reasonHash`."""
+    canonical = json.dumps(
+        {
+            "consumer": wording.consumer_instructions,
+            "reason": wording.reason,
+            "trade": wording.trade_instructions,
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    return keccak(canonical.encode("utf-8"))
+
+
+def _hex(value: bytes) -> str:
+    return "0x" + value.hex()
+
+
+def _block_time(chain: ChainAccess, block_number: int) -> datetime:
+    block = chain.contract.w3.eth.get_block(block_number)
+    return datetime.fromtimestamp(int(block["timestamp"]), UTC)
+
+
+def issue_recall(session: Session, chain: ChainAccess, actor: Actor, form: RecallCreate) -> Recall:
+    """Recalls the lots: any lot for a regulator, only its own for a supplier (voluntary)."""
+    keys: list[str] = []
+    for index, named in enumerate(form.lots):
+        field = f"lots.{index}"
+        if named.lot_key is not None:
+            lot = find_lot(session, named.lot_key.lower(), field=field)
+        else:
+            assert named.gtin is not None and named.lot_code is not None
+            lot = find_lot_by_code(session, named.gtin, named.lot_code)
+        if lot.lot_key in keys:
+            raise InvalidInputError(field=field, reason=f"lot {lot.lot_key} is named twice")
+        keys.append(lot.lot_key)
+    lot_keys = [bytes.fromhex(key[2:]) for key in keys]
+    digest = reason_hash(form)
+    args = (lot_keys, form.recall_class, digest)
+    auth = authorize_write(chain, actor, "issueRecall", args, form.authorization)
+    session.commit()  # no transaction stays open across the chain round trip
+    try:
+        receipt = chain.relayer.send("issueRecall", *args, auth=auth)
+    except ContractRevertError as error:
+        raise _refusal(error, actor, keys) from None
+    issued = chain.log_of(receipt, "RecallIssued")
+    recall_id = int(issued.args["recallId"])
+    recall = session.get(Recall, recall_id)
+    if recall is None:
+        recall = Recall(
+            recall_id=recall_id,
+            issuer_address=actor.address.lower(),
+            recall_class=form.recall_class,
+            reason_hash=_hex(digest),
+            voluntary=bool(issued.args["voluntary"]),
+            issued_at=_block_time(chain, issued.block_number),
+            block_number=issued.block_number,
+            tx_hash=issued.tx_hash,
+            log_index=issued.log_index,
+        )
+        for recalled in chain.logs_of(receipt, "LotRecalled"):
+            recall.lots.append(
+                RecallLot(
+                    lot_key="0x" + bytes(recalled.args["lotKey"]).hex(),
+                    block_number=recalled.block_number,
+                    tx_hash=recalled.tx_hash,
+                    log_index=recalled.log_index,
+                )
+            )
+        session.add(recall)
+    _set_wording(recall, form)
+    try:
+        session.commit()
+    except IntegrityError:  # the indexer stored it meanwhile: keep its row, add the wording
+        session.rollback()
+        recall = get_recall(session, recall_id)
+        _set_wording(recall, form)
+        session.commit()
+    return get_recall(session, recall_id)
+
+
+def update_recall(
+    session: Session, chain: ChainAccess, actor: Actor, recall_id: int, form: RecallUpdate
+) -> Recall:
+    """Changes an active recall's class or wording: its issuer or any regulator."""
+    get_recall(session, recall_id)
+    digest = reason_hash(form)
+    args = (recall_id, form.recall_class, digest)
+    auth = authorize_write(chain, actor, "updateRecall", args, form.authorization)
+    session.commit()
+    try:
+        receipt = chain.relayer.send("updateRecall", *args, auth=auth)
+    except ContractRevertError as error:
+        raise _refusal(error, actor, []) from None
+    updated = chain.log_of(receipt, "RecallUpdated")
+    recall = get_recall(session, recall_id)
+    recall.recall_class = form.recall_class
+    recall.reason_hash = _hex(digest)
+    recall.updated_by = actor.address.lower()
+    recall.updated_block = updated.block_number
+    recall.updated_at = _block_time(chain, updated.block_number)
+    _set_wording(recall, form)
+    session.commit()
+    return recall
+
+
+def close_recall(
+    session: Session, chain: ChainAccess, actor: Actor, recall_id: int, form: RecallClose
+) -> Recall:
+    """Ends an active recall: its issuer or any regulator."""
+    get_recall(session, recall_id)
+    digest = keccak(form.reason.encode("utf-8"))
+    args = (recall_id, digest)
+    auth = authorize_write(chain, actor, "closeRecall", args, form.authorization)
+    session.commit()
+    try:
+        receipt = chain.relayer.send("closeRecall", *args, auth=auth)
+    except ContractRevertError as error:
+        raise _refusal(error, actor, []) from None
+    closed = chain.log_of(receipt, "RecallClosed")
+    recall = get_recall(session, recall_id)
+    recall.status = RecallStatus.CLOSED
+    recall.closed_by = actor.address.lower()
+    recall.closed_reason_hash = _hex(digest)
+    recall.closed_block = closed.block_number
+    recall.closed_at = _block_time(chain, closed.block_number)
+    session.commit()
+    return recall
+
+
+def get_recall(session: Session, recall_id: int) -> Recall:
+    recall = session.get(Recall, recall_id, options=[selectinload(Recall.lots)])
+    if recall is None:
+        raise RecallNotFoundError(recall_id=recall_id)
+    return recall
+
+
+def list_recalls(session: Session, *, active_only: bool = True) -> list[Recall]:
+    query = select(Recall).options(selectinload(Recall.lots).selectinload(RecallLot.lot))
+    if active_only:
+        query = query.where(Recall.status == RecallStatus.ACTIVE)
+    return list(session.scalars(query.order_by(Recall.recall_class, Recall.issued_at.desc())))
+
+
+def _set_wording(recall: Recall, wording: RecallWording) -> None:
+    recall.reason = wording.reason
+    recall.instructions_consumer = wording.consumer_instructions
+    recall.instructions_trade = wording.trade_instructions
+
+
+def _refusal(error: ContractRevertError, actor: Actor, keys: list[str]) -> Exception:
+    name = error.error_name
+    who = to_checksum_address(actor.address)
+    if name == "LotlinkNotLotOwner":
+        lot = "0x" + bytes(error.error_args["lotKey"]).hex()
+        return RoleNotAllowedError(
+            actor=who, action=f"recall lot {lot}, which it does not own", allowed=["regulator"]
+        )
+    if name == "LotlinkNotRecallAuthority":
+        return RoleNotAllowedError(
+            actor=who, action="change this recall", allowed=["its issuer", "regulator"]
+        )
+    if name == "LotlinkRecallNotActive":
+        return InvalidInputError(field="recall", reason="the recall is closed")
+    if name == "LotlinkUnknownRecall":
+        return RecallNotFoundError(recall_id=int(error.error_args["recallId"]))
+    return InvalidInputError(field="recall", reason=str(error))
