@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session
 from fixtures.world import World
 from lotlink.indexer.apply import apply_logs
 from lotlink.indexer.cursor import load_cursor
+from lotlink.indexer.decode import LogDecoder
 from lotlink.indexer.derived import (
     CertificateValidity,
     certificate_validity,
@@ -174,3 +176,39 @@ def _h(label: str) -> str:
     from eth_utils import keccak
 
     return keccak(text=label).hex()
+
+
+def test_both_decoders_equal_web3_process_log(
+    world: World, make_follower: MakeFollower, manifests_dir: Path
+) -> None:
+    history = write_lots(world)
+    write_rest(world, history, manifests=manifests_dir)
+    follower = make_follower()
+    raws = follower.fetcher.logs_between(world.deployed_block, world.w3.eth.block_number)
+    fast = follower.decoder.decode_all(raws)
+    via_eth_abi = LogDecoder(world.lotlink.abi, use_eth_abi=True).decode_all(raws)
+    formatted = world.w3.eth.get_logs(
+        {"address": world.lotlink.address, "fromBlock": world.deployed_block, "toBlock": "latest"}
+    )
+    assert len(fast) == len(via_eth_abi) == len(formatted) > 20
+    assert {log.name for log in fast} >= {
+        "ActorRegistered", "ActorProfileUpdated", "RoleGranted", "RoleRevoked", "LotRegistered",
+        "CheckpointRecorded", "BatchAnchored", "CertificateIssued", "CertificateRevoked",
+        "RecallIssued", "LotRecalled", "RecallUpdated", "RecallClosed",
+    }  # fmt: skip
+    for ours, theirs_eth_abi, entry in zip(fast, via_eth_abi, formatted, strict=True):
+        event = getattr(world.lotlink.contract.events, ours.name)()
+        web3_args = {k: _plain(v) for k, v in event.process_log(entry)["args"].items()}
+        assert ours.args == theirs_eth_abi.args == web3_args, ours.name
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, Mapping):  # web3 gives structs as AttributeDicts, in ABI order
+        return tuple(_plain(v) for v in value.values())
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    if isinstance(value, str) and value.startswith("0x") and len(value) == 42:
+        return value.lower()
+    if isinstance(value, list | tuple):
+        return tuple(_plain(v) for v in value)
+    return value

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from lotlink.chain.merkle import leaf_hash
 from lotlink.indexer.decode import ChainLog
@@ -33,14 +33,17 @@ _RECEIPT_COLUMNS = (
 
 
 def _known(ctx: ApplyContext, digests: Iterable[str]) -> dict[str, tuple[str, str]]:
-    """(signer, primary lot) of each digest this index holds an event for."""
-    table = table_of(Checkpoint)
+    """(signer, primary lot) of each digest this index holds an event for.
+
+    Asked at the driver: digests come from the decoder already in canonical lowercase form,
+    and a busy range asks about tens of thousands of them."""
+    mark = "?" if ctx.conn.dialect.paramstyle == "qmark" else "%s"
     found: dict[str, tuple[str, str]] = {}
     for chunk in chunks(list(set(digests))):
-        rows = ctx.conn.execute(
-            select(table.c.digest, table.c.signer_address, table.c.primary_lot_key).where(
-                table.c.digest.in_(chunk)
-            )
+        rows = ctx.conn.exec_driver_sql(
+            "SELECT digest, signer_address, primary_lot_key FROM checkpoint "
+            f"WHERE digest IN ({', '.join([mark] * len(chunk))})",
+            tuple(chunk),
         )
         for digest, signer, lot in rows:
             found[digest] = (signer, lot)

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from lotlink.indexer import anchors, handlers  # noqa: F401  (registers the handlers)
 from lotlink.indexer.decode import ChainLog
@@ -29,6 +29,21 @@ def unapplied(ctx: ApplyContext, logs: list[ChainLog]) -> list[ChainLog]:
     return [log for log in logs if log.key not in seen] if seen else logs
 
 
+def _record_applied(ctx: ApplyContext, logs: list[ChainLog]) -> None:
+    """One executemany at the driver: the hottest write of all, one row per log. The decoder
+    yields hashes and addresses already in the canonical lowercase 0x form that `Hex32` and
+    `Address` would produce, so their per-value bind processing is skipped."""
+    mark = "?" if ctx.conn.dialect.paramstyle == "qmark" else "%s"
+    ctx.conn.exec_driver_sql(
+        "INSERT INTO applied_log (tx_hash, log_index, block_number, block_hash, "
+        f"contract_address, event_name) VALUES ({', '.join([mark] * 6)})",
+        [
+            (log.tx_hash, log.log_index, log.block_number, log.block_hash, log.address, log.name)
+            for log in logs
+        ],
+    )
+
+
 def apply_logs(ctx: ApplyContext, logs: list[ChainLog], *, record: bool = True) -> None:
     """Apply `logs` (in chain order) inside the caller's transaction.
 
@@ -37,20 +52,7 @@ def apply_logs(ctx: ApplyContext, logs: list[ChainLog], *, record: bool = True) 
     if record:
         logs = unapplied(ctx, logs)
         if logs:
-            ctx.conn.execute(
-                insert(table_of(AppliedLog)),
-                [
-                    {
-                        "tx_hash": log.tx_hash,
-                        "log_index": log.log_index,
-                        "block_number": log.block_number,
-                        "block_hash": log.block_hash,
-                        "contract_address": log.address,
-                        "event_name": log.name,
-                    }
-                    for log in logs
-                ],
-            )
+            _record_applied(ctx, logs)
     groups: list[list[ChainLog]] = [[] for _ in PHASES]
     for log in logs:
         phase = PHASE_OF.get(log.name)

@@ -2,10 +2,11 @@
 event signature.
 
 Values come out as the index stores them: bytes32 and addresses as lowercase 0x-hex text,
-integers as ``int``, structs as tuples. Data made only of static words (every event but
-``LotRegistered`` and ``BatchAnchored``) is read word by word straight from the hex; dynamic
-data goes through eth_abi's tuple decoder, built once per signature. A test holds both paths
-equal to web3.py's own `process_log`.
+integers as ``int``, structs and arrays as tuples. Each signature gets its decoder once: the
+ABI layouts Lotlink's events use (single words, strings, arrays of words, tuples of those) are
+read straight from the hex by a plan built from the types; anything else goes through eth_abi's
+tuple decoder, also built once. ``use_eth_abi=True`` forces eth_abi everywhere; a test holds
+both paths equal to web3.py's own `process_log` on real logs.
 """
 
 from __future__ import annotations
@@ -30,9 +31,86 @@ def _word_decoder(abi_type: str) -> Word | None:
     """A decoder for one static 32-byte word, or None when `abi_type` is not a simple word."""
     if abi_type in _STATIC_WORDS:
         return _STATIC_WORDS[abi_type]
-    if abi_type.startswith("uint"):
+    if abi_type.startswith("uint") and abi_type[4:].isdigit():
         return lambda w: int(w, 16)
     return None
+
+
+Reader = Callable[[str, int], Any]  # (hex body, position of its head) -> value
+
+
+def _is_dynamic(abi_type: str) -> bool:
+    return (
+        abi_type in ("string", "bytes")
+        or abi_type.endswith("[]")
+        or (abi_type.startswith("(") and any(_is_dynamic(t) for t in _split_tuple(abi_type)))
+    )
+
+
+def _split_tuple(abi_type: str) -> list[str]:
+    """The component types of ``(a,b,(c,d)[])``."""
+    inner, parts, depth, current = abi_type[1:-1], [], 0, ""
+    for char in inner:
+        if char == "," and depth == 0:
+            parts.append(current)
+            current = ""
+            continue
+        depth += char == "("
+        depth -= char == ")"
+        current += char
+    return [*parts, current] if current else parts
+
+
+def _reader(abi_type: str) -> Reader | None:
+    """A reader of one value at its head position, for the layouts Lotlink uses; None when
+    the type needs eth_abi (static tuples, fixed arrays, nested dynamic arrays...)."""
+    word = _word_decoder(abi_type)
+    if word is not None:
+        return lambda body, at: word(body[at : at + 64])
+    if abi_type in ("string", "bytes"):
+        text = abi_type == "string"
+
+        def read_bytes(body: str, at: int) -> Any:
+            length = int(body[at : at + 64], 16) * 2
+            raw = body[at + 64 : at + 64 + length]
+            return bytes.fromhex(raw).decode("utf-8") if text else "0x" + raw
+
+        return _behind_offset(read_bytes)
+    if abi_type.endswith("[]") and (item := _word_decoder(abi_type[:-2])) is not None:
+
+        def read_array(body: str, at: int) -> Any:
+            count = int(body[at : at + 64], 16)
+            return tuple(item(body[at + 64 + 64 * i : at + 128 + 64 * i]) for i in range(count))
+
+        return _behind_offset(read_array)
+    if abi_type.startswith("(") and abi_type.endswith(")") and _is_dynamic(abi_type):
+        tuple_reader = _tuple_reader(_split_tuple(abi_type))
+        return None if tuple_reader is None else _behind_offset(tuple_reader)
+    return None
+
+
+def _behind_offset(read: Reader) -> Reader:
+    """A dynamic value: its head holds an offset, in bytes, from the enclosing tuple's start."""
+
+    def follow(body: str, at: int, base: int = 0) -> Any:
+        return read(body, base + int(body[at : at + 64], 16) * 2)
+
+    return follow
+
+
+def _tuple_reader(types: Sequence[str]) -> Reader | None:
+    readers = [_reader(t) for t in types]
+    if any(r is None for r in readers):
+        return None
+    dynamic = [_is_dynamic(t) for t in types]
+
+    def read_tuple(body: str, start: int) -> tuple[Any, ...]:
+        return tuple(
+            r(body, start + 64 * i, start) if d else r(body, start + 64 * i)  # type: ignore[misc,call-arg]
+            for i, (r, d) in enumerate(zip(readers, dynamic, strict=True))
+        )
+
+    return read_tuple
 
 
 def _normalize(value: Any) -> Any:
@@ -88,10 +166,7 @@ class EventSpec:
         data_inputs = [i for i in inputs if not i["indexed"]]
         self.data_names = [i["name"] for i in data_inputs]
         self.data_types = [_abi_type(i) for i in data_inputs]
-        words = [_word_decoder(t) for t in self.data_types]
-        self.static_words: list[Word] | None = (
-            None if any(w is None for w in words) else [w for w in words if w is not None]
-        )
+        self._fast = _tuple_reader(self.data_types)
         self._tuple_decoder = default_codec._registry.get_tuple_decoder(*self.data_types)
 
     def decode_args(self, topics: Sequence[str], data: str, *, use_eth_abi: bool) -> dict[str, Any]:
@@ -100,10 +175,10 @@ class EventSpec:
             args[name] = decoder(topic[2:])  # type: ignore[misc]
         if not self.data_names:
             return args
-        if self.static_words is not None and not use_eth_abi:
-            body = data[2:]
-            for i, (name, word) in enumerate(zip(self.data_names, self.static_words, strict=True)):
-                args[name] = word(body[64 * i : 64 * i + 64])
+        if self._fast is not None and not use_eth_abi:
+            values = self._fast(data[2:], 0)
+            for name, value in zip(self.data_names, values, strict=True):
+                args[name] = value
             return args
         stream = default_codec.stream_class(bytes.fromhex(data[2:]))
         values = self._tuple_decoder(stream)
@@ -133,7 +208,7 @@ class LogDecoder:
         topics = raw["topics"]
         if not topics:
             return None
-        spec = self.by_topic.get(topics[0])
+        spec = self.by_topic.get(topics[0].lower())
         if spec is None:
             return None
         timestamp = raw.get("blockTimestamp")
@@ -141,8 +216,8 @@ class LogDecoder:
             name=spec.name,
             args=spec.decode_args(topics, raw["data"], use_eth_abi=self.use_eth_abi),
             block_number=int(raw["blockNumber"], 16),
-            block_hash=raw["blockHash"],
-            tx_hash=raw["transactionHash"],
+            block_hash=raw["blockHash"].lower(),
+            tx_hash=raw["transactionHash"].lower(),
             log_index=int(raw["logIndex"], 16),
             address=raw["address"].lower(),
             timestamp=None if timestamp is None else int(timestamp, 16),
