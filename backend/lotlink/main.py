@@ -24,7 +24,7 @@ from lotlink.api import (
 from lotlink.api.problems import install_problem_handlers
 from lotlink.chain.deploy import load_deployment
 from lotlink.config import Settings, get_settings
-from lotlink.db.engine import make_engine, make_session_factory
+from lotlink.db.engine import make_engine, make_read_session_factory, make_session_factory
 from lotlink.indexer.service import start_indexer
 from lotlink.services.chain_access import ChainAccess
 
@@ -40,6 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.settings = settings
         app.state.engine = engine
         app.state.sessions = make_session_factory(engine)
+        app.state.read_sessions = make_read_session_factory(engine)
         app.state.w3 = Web3(HTTPProvider(settings.effective_rpc_url, request_kwargs={"timeout": 5}))
         app.state.deployment = load_deployment(settings.deployment_file)
         # The indexer follows the chain into SQL; off when `lotlink indexer` runs it alone.

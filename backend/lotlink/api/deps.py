@@ -31,7 +31,10 @@ def get_settings_dep(request: Request) -> Settings:
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    with request.app.state.sessions() as session:
+    """A database session; GET and HEAD requests only read, so they get a read-only one."""
+    read_only = request.method in ("GET", "HEAD")
+    factory = request.app.state.read_sessions if read_only else request.app.state.sessions
+    with factory() as session:
         yield session
 
 

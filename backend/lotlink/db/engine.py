@@ -19,6 +19,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from lotlink.config import get_settings
 from lotlink.errors import DatabaseError
 
+#: Execution option marking a connection's transactions read-only (SQLite: deferred BEGIN).
+READ_ONLY_OPTION = "lotlink_read_only"
+
 #: How long (milliseconds) a SQLite writer waits for another one before giving up.
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
@@ -72,6 +75,14 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
+def make_read_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions that only read: on SQLite they never take the write lock, so pages and exports
+    are not queued behind the anchorer's or the indexer's writes."""
+    return sessionmaker(
+        bind=engine.execution_options(**{READ_ONLY_OPTION: True}), expire_on_commit=False
+    )
+
+
 @lru_cache(maxsize=1)
 def get_engine() -> Engine:
     """The process-wide engine for the configured database (``LOTLINK_DATABASE_URL``)."""
@@ -117,4 +128,10 @@ def _install_sqlite_hooks(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # A transaction that may write takes the write lock at once (IMMEDIATE): under WAL, a
+        # deferred transaction that reads and then writes after another writer committed fails
+        # at once with "database is locked" (its snapshot is stale), busy timeout or not. With
+        # IMMEDIATE, writers queue under busy_timeout instead. Read-only sessions keep a deferred
+        # BEGIN, so readers never wait for writers.
+        read_only = connection.get_execution_options().get(READ_ONLY_OPTION, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
