@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import signal
+import threading
+import time
 from types import FrameType
 from typing import Annotated
 
+import httpx
 import typer
+from fastapi import FastAPI
 
-from lotlink.config import get_settings
+from lotlink.config import Settings, get_settings
 
 
 def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
@@ -22,6 +26,14 @@ def serve(
         str | None, typer.Option(help="Interface to bind; default LOTLINK_HOST.")
     ] = None,
     port: Annotated[int | None, typer.Option(help="Port to bind; default LOTLINK_PORT.")] = None,
+    demo: Annotated[
+        bool,
+        typer.Option(
+            "--demo",
+            help="Record the demo story (farms' milk to infant formula, one lot recalled) through "
+            "the API once, and print its scan links and QR images.",
+        ),
+    ] = False,
 ) -> None:
     """Start the chain (the managed anvil unless LOTLINK_RPC_URL is set), deploy on first run,
     migrate the database, and serve the API until Ctrl-C; a managed anvil stops with it."""
@@ -41,4 +53,34 @@ def serve(
             f"{ready.database_revision}"
         )
         typer.echo(f"serving on http://{bind_host}:{bind_port} (health: /healthz)")
-        uvicorn.run(create_app(settings), host=bind_host, port=bind_port, log_level="info")
+        app = create_app(settings)
+        if demo:
+            threading.Thread(
+                target=_seed_demo_when_up,
+                args=(app, settings, f"http://{bind_host}:{bind_port}"),
+                name="lotlink-demo",
+                daemon=True,
+            ).start()
+        uvicorn.run(app, host=bind_host, port=bind_port, log_level="info")
+
+
+def _seed_demo_when_up(app: FastAPI, settings: Settings, base_url: str) -> None:
+    """Waits until the service answers, then records the demo story through its API."""
+    from lotlink.demo import describe, seed_demo
+
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base_url}/healthz", timeout=2).status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    try:
+        record = seed_demo(
+            settings, base_url=base_url, sessions=app.state.sessions, chain=app.state.chain
+        )
+    except Exception as error:  # the service keeps running; say what stopped the story
+        typer.secho(f"lotlink: the demo story stopped: {error}", err=True, fg=typer.colors.RED)
+        return
+    typer.echo(describe(record))
