@@ -20,6 +20,7 @@ from lotlink.api import (
     me,
     receipts,
     recalls,
+    regulator,
 )
 from lotlink.api.problems import install_problem_handlers
 from lotlink.chain.deploy import load_deployment
@@ -81,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_problem_handlers(app)
     app.include_router(health.router)
+    app.include_router(regulator.router)  # /lots/{key}/trace, before `lots`
     for module in (me, lots, checkpoints, documents, capture, certificates, recalls):
         app.include_router(module.router)
     app.include_router(receipts.router)
