@@ -26,6 +26,7 @@ import requests
 from eth_account.signers.local import LocalAccount
 from pydantic import SecretStr
 from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from lotlink.anchoring.anchorer import Anchorer
@@ -96,27 +97,39 @@ def _accept(sessions: sessionmaker[Session], signer: str, events: list[_Signed])
     # transaction writes first (SQLite: a reader turned writer fails under concurrency).
     prev: str | None = None
     for signed in events:
-        with sessions.begin() as session:
-            checkpoint = Checkpoint(
-                digest=signed.digest,
-                event_id=f"ni:///sha-256;{signed.digest[2:]}?ver=CBV2.0",
-                epcis_json=signed.document,
-                event_type="ObjectEvent",
-                kind=CheckpointKind.PRODUCED,
-                event_time=signed.moment,
-                event_time_offset="+00:00",
-                primary_lot_key=signed.lot_key,
-                signer_address=signer,
-                signature=signed.signature,
-            )
-            checkpoint.lots.append(CheckpointLot(lot_key=signed.lot_key, prev_digest=prev))
-            session.add(checkpoint)
-            session.add(OutboxEntry(event_digest=signed.digest))
-            session.flush()
-            session.execute(
-                update(Lot).where(Lot.lot_key == signed.lot_key).values(head_digest=signed.digest)
-            )
+        for attempt in range(100):
+            try:
+                _accept_one(sessions, signer, signed, prev)
+                break
+            except OperationalError:  # SQLite's busy timeout ran out under load: try again
+                if attempt == 99:
+                    raise
         prev = signed.digest
+
+
+def _accept_one(
+    sessions: sessionmaker[Session], signer: str, signed: _Signed, prev: str | None
+) -> None:
+    with sessions.begin() as session:
+        checkpoint = Checkpoint(
+            digest=signed.digest,
+            event_id=f"ni:///sha-256;{signed.digest[2:]}?ver=CBV2.0",
+            epcis_json=signed.document,
+            event_type="ObjectEvent",
+            kind=CheckpointKind.PRODUCED,
+            event_time=signed.moment,
+            event_time_offset="+00:00",
+            primary_lot_key=signed.lot_key,
+            signer_address=signer,
+            signature=signed.signature,
+        )
+        checkpoint.lots.append(CheckpointLot(lot_key=signed.lot_key, prev_digest=prev))
+        session.add(checkpoint)
+        session.add(OutboxEntry(event_digest=signed.digest))
+        session.flush()
+        session.execute(
+            update(Lot).where(Lot.lot_key == signed.lot_key).values(head_digest=signed.digest)
+        )
 
 
 def _raw_ceiling(url: str, account: LocalAccount, chain_id: int, count: int) -> float:
@@ -218,12 +231,15 @@ def measure_anchor(events: int, clients: int, *, raw_transactions: int = 5000) -
         for thread in threads:
             thread.join()
         accepted = time.perf_counter() - began
-        while True:
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline:
             with sessions() as session:
                 done = session.query(AnchorReceipt).count()
             if done >= events:
                 break
             time.sleep(0.05)
+        else:
+            raise RuntimeError(f"only {done} of {events} events anchored after 10 minutes")
         anchored = time.perf_counter() - began
         anchorer.stop()
         with sessions() as session:
