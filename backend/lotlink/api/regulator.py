@@ -1,9 +1,12 @@
-"""Regulators' reads: a lot's trace upstream and downstream.
+"""Regulators' reads: a lot's trace upstream and downstream, and evidence bundles.
 
 ``GET /api/v1/lots/{lot_key}/trace?direction=upstream|downstream|both``
     Every lot in the trace with its share of the traced lot (mass balance, see
     `lotlink.services.trace`), the lineage edges with consumed quantities, and every shipment
     and receipt of those lots with places and units received versus shipped.
+``GET /api/v1/lots/{lot_key}/evidence`` and ``GET /api/v1/recalls/{recall_id}/evidence``
+    One JSON file (`lotlink.services.evidence`) that `lotlink verify BUNDLE --rpc URL` checks
+    against the chain with nothing else.
 """
 
 from __future__ import annotations
@@ -12,10 +15,12 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from eth_utils import to_checksum_address
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
 
 from lotlink.api.deps import SessionDep
 from lotlink.epcis.build import json_number
+from lotlink.services.evidence import lot_bundle, recall_bundle
 from lotlink.services.lots import find_lot
 from lotlink.services.trace import Direction, Movement, Place, Trace, trace
 
@@ -105,3 +110,28 @@ def read_trace(
 ) -> dict[str, Any]:
     lot = find_lot(session, lot_key)
     return trace_document(trace(session, lot.lot_key, direction))
+
+
+def _where(request: Request) -> dict[str, Any]:
+    deployment = request.app.state.deployment
+    if deployment is None:
+        return {"chain_id": 0, "contract_address": "0x" + "00" * 20}
+    return {"chain_id": deployment.chain_id, "contract_address": deployment.address()}
+
+
+def _download(bundle: dict[str, Any], name: str) -> JSONResponse:
+    return JSONResponse(
+        bundle, headers={"Content-Disposition": f'attachment; filename="{name}.evidence.json"'}
+    )
+
+
+@router.get("/lots/{lot_key}/evidence", summary="Evidence bundle of a lot's trace")
+def read_lot_evidence(lot_key: str, session: SessionDep, request: Request) -> JSONResponse:
+    lot = find_lot(session, lot_key)
+    bundle = lot_bundle(session, lot.lot_key, **_where(request))
+    return _download(bundle, f"lot-{lot.gtin}-{lot.lot_code}")
+
+
+@router.get("/recalls/{recall_id}/evidence", summary="Evidence bundle of a recall")
+def read_recall_evidence(recall_id: int, session: SessionDep, request: Request) -> JSONResponse:
+    return _download(recall_bundle(session, recall_id, **_where(request)), f"recall-{recall_id}")

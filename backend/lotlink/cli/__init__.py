@@ -20,6 +20,7 @@ from lotlink.cli import (
     labels,
     serve,
     submit,
+    verify,
 )
 from lotlink.errors import LotlinkError
 
@@ -42,6 +43,7 @@ app.command("indexer")(indexer.indexer)
 app.command("reindex")(indexer.reindex)
 app.command("anchorer")(anchorer.anchorer)
 app.command("labels")(labels.labels)
+app.command("verify")(verify.verify)
 
 
 def main() -> None:
