@@ -117,6 +117,22 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     public_base_url: str = "http://127.0.0.1:8000"
+    public_rpc_url: str | None = Field(
+        default=None,
+        description='The JSON-RPC endpoint browsers use to check pages themselves ("check it '
+        "yourself\"); unset means the service's own endpoint.",
+    )
+
+    # Consumer problem reports.
+    report_rate_limit: int = Field(
+        default=5, ge=1, description="Problem reports one client may send per window."
+    )
+    report_rate_window_seconds: int = Field(
+        default=600, ge=1, description="The sliding window of report_rate_limit."
+    )
+    report_photo_max_bytes: int = Field(
+        default=5 * 1024 * 1024, ge=1024, description="Largest photo a problem report may carry."
+    )
 
     @field_validator(
         "rpc_url",
@@ -125,6 +141,7 @@ class Settings(BaseSettings):
         "admin_key",
         "relayer_key",
         "keystore_password",
+        "public_rpc_url",
         mode="before",
     )
     @classmethod
@@ -139,6 +156,10 @@ class Settings(BaseSettings):
     @property
     def effective_rpc_url(self) -> str:
         return self.rpc_url or f"http://{self.anvil_host}:{self.anvil_port}"
+
+    @property
+    def effective_public_rpc_url(self) -> str:
+        return self.public_rpc_url or self.effective_rpc_url
 
     @property
     def effective_database_url(self) -> str:

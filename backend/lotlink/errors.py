@@ -395,6 +395,48 @@ class CertificateConflictError(LotlinkError):
 # --- Consumer scan: resolver, pages and problem reports (issue #5) ---------------------------
 
 
+class UnknownProductError(LotlinkError):
+    """Raised when a Digital Link names a GTIN (or a lot of it) that no registered lot has."""
+
+    def __init__(self, *, gtin: str, lot: str | None = None) -> None:
+        what = f"lot {lot!r} of product {gtin}" if lot is not None else f"product {gtin}"
+        super().__init__(f"{what} is not known here")
+        self.gtin = gtin
+        self.lot = lot
+
+
+class UnknownLinkTypeError(LotlinkError):
+    """Raised when a resolver request asks for a linkType this resolver does not serve."""
+
+    def __init__(self, *, link_type: str, available: list[str]) -> None:
+        super().__init__(f"no link of type {link_type!r} here; available: {', '.join(available)}")
+        self.link_type = link_type
+        self.available = available
+
+
+class ReportRateLimitedError(LotlinkError):
+    """Raised when one client sends more problem reports than the configured window allows."""
+
+    retryable = True
+
+    def __init__(self, *, limit: int, window_seconds: int, retry_after: int) -> None:
+        super().__init__(
+            f"too many reports from this connection: at most {limit} every "
+            f"{window_seconds // 60} minutes; please try again in {max(retry_after, 1)} seconds"
+        )
+        self.retry_after = max(retry_after, 1)
+
+
+class ReportRejectedError(LotlinkError):
+    """Raised when a problem report form is incomplete or its photo is refused; ``field`` names
+    the input the message is about."""
+
+    def __init__(self, *, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
 class RecallNotFoundError(LotlinkError):
     """Raised when a recall id is not known to this service's index."""
 

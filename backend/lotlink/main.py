@@ -18,8 +18,8 @@ from lotlink.api import (
     health,
     lots,
     me,
-    receipts,
     recalls,
+    receipts,
     regulator,
 )
 from lotlink.api.problems import install_problem_handlers
@@ -28,6 +28,8 @@ from lotlink.config import Settings, get_settings
 from lotlink.db.engine import make_engine, make_read_session_factory, make_session_factory
 from lotlink.indexer.service import start_indexer
 from lotlink.services.chain_access import ChainAccess
+from lotlink.web import install_web
+from lotlink.web import links as web_links
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -83,7 +85,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_problem_handlers(app)
     app.include_router(health.router)
     app.include_router(regulator.router)  # /lots/{key}/trace, before `lots`
+    # Before `lots`: /api/v1/lots/{key}/recall-status must not read as /{gtin}/{lot_code}.
+    app.include_router(web_links.router)
     for module in (me, lots, checkpoints, documents, capture, certificates, recalls):
         app.include_router(module.router)
     app.include_router(receipts.router)
+    install_web(app)
     return app

@@ -39,6 +39,7 @@ EXPECTED_TABLES = {
     "indexer_cursor",
     "indexed_block",
     "applied_log",
+    "problem_report",
 }
 
 

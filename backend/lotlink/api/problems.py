@@ -2,16 +2,19 @@
 
 Routes and services raise domain errors (`LotlinkError` subclasses); the status each maps to is
 decided here, once, so no route builds an error response by hand and no traceback reaches a client.
+Pages for people (the Digital Link resolver, scan pages) get the same status as a plain HTML page
+instead: the web package installs ``app.state.error_page``, which answers for its own paths.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from lotlink import errors
@@ -22,6 +25,8 @@ PROBLEM_JSON = "application/problem+json"
 
 # Most specific first: the first class an error is an instance of decides its status.
 STATUS_BY_ERROR: list[tuple[type[errors.LotlinkError], int]] = [
+    (errors.InvalidDigitalLinkError, 400),
+    (errors.ReportRejectedError, 422),
     (errors.InvalidGs1KeyError, 422),
     (errors.InvalidInputError, 422),
     (errors.EpcisValidationError, 422),
@@ -34,6 +39,8 @@ STATUS_BY_ERROR: list[tuple[type[errors.LotlinkError], int]] = [
     (errors.UnknownTokenError, 404),
     (errors.DocumentNotFoundError, 404),
     (errors.CheckpointNotFoundError, 404),
+    (errors.UnknownProductError, 404),
+    (errors.UnknownLinkTypeError, 404),
     (errors.CertificateNotFoundError, 404),
     (errors.RecallNotFoundError, 404),
     (errors.CertificateConflictError, 409),
@@ -42,9 +49,22 @@ STATUS_BY_ERROR: list[tuple[type[errors.LotlinkError], int]] = [
     (errors.StaleHeadError, 409),
     (errors.DocumentTooLargeError, 413),
     (errors.UnsupportedDocumentTypeError, 415),
+    (errors.ReportRateLimitedError, 429),
     (errors.ChainUnavailableError, 503),
     (errors.DatabaseError, 503),
 ]
+
+
+#: ``app.state.error_page(request, status, title, detail, error)``: an HTML error page for a
+#: request to a page route, or None to answer with problem+json.
+ErrorPage = Callable[[Request, int, str, str, Exception | None], Response | None]
+
+
+def _page(
+    request: Request, status: int, title: str, detail: str, error: Exception | None = None
+) -> Response | None:
+    render: ErrorPage | None = getattr(request.app.state, "error_page", None)
+    return None if render is None else render(request, status, title, detail, error)
 
 
 def status_for(error: errors.LotlinkError) -> int:
@@ -65,9 +85,15 @@ def _field(location: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(str(part) for part in location)
 
 
-async def _domain_error(request: Request, error: Exception) -> JSONResponse:
+async def _domain_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, errors.LotlinkError)
     status = status_for(error)
+    if status == 500:
+        log.error("%s on %s %s: %s", type(error).__name__, request.method, request.url.path, error)
+    retry = {"Retry-After": str(error.retry_after)} if hasattr(error, "retry_after") else {}
+    if (page := _page(request, status, type(error).__name__, str(error), error)) is not None:
+        page.headers.update(retry)
+        return page
     extra: dict[str, Any] = {}
     if isinstance(getattr(error, "field", None), str):
         extra["field"] = error.field  # type: ignore[attr-defined]
@@ -77,31 +103,38 @@ async def _domain_error(request: Request, error: Exception) -> JSONResponse:
     if isinstance(error, errors.StaleHeadError):
         extra.update(lot=error.lot_key, head=error.head)
     response = problem(status, type(error).__name__, str(error), **extra)
+    response.headers.update(retry)
     if isinstance(error, errors.AuthenticationError):
         response.headers["WWW-Authenticate"] = "Bearer"
     return response
 
 
-async def _validation_error(request: Request, error: Exception) -> JSONResponse:
+async def _validation_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, RequestValidationError)
     fields = [{"field": _field(e["loc"]), "message": e["msg"]} for e in error.errors()]
     first = fields[0] if fields else {"field": "request", "message": "invalid"}
     detail = f"{first['field']}: {first['message']}"
+    if (page := _page(request, 422, "Unprocessable Content", detail, error)) is not None:
+        return page
     return problem(422, "Unprocessable Content", detail, errors=fields)
 
 
-async def _http_error(request: Request, error: Exception) -> JSONResponse:
+async def _http_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, StarletteHTTPException)
     title = {404: "Not Found", 405: "Method Not Allowed"}.get(error.status_code, "HTTP error")
-    response = problem(error.status_code, title, str(error.detail))
+    response = _page(request, error.status_code, title, str(error.detail), error) or problem(
+        error.status_code, title, str(error.detail)
+    )
     for name, value in (error.headers or {}).items():
         response.headers[name] = value
     return response
 
 
-async def _unexpected(request: Request, error: Exception) -> JSONResponse:
+async def _unexpected(request: Request, error: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
-    return problem(500, "Internal Server Error", "an unexpected error occurred; it was logged")
+    detail = "an unexpected error occurred; it was logged"
+    page = _page(request, 500, "Internal Server Error", detail, None)
+    return page or problem(500, "Internal Server Error", detail)
 
 
 def install_problem_handlers(app: FastAPI) -> None:

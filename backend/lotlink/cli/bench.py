@@ -80,3 +80,29 @@ def index(
         f"decode only, eth_abi precomputed decoders: {f.ours_eth_abi_decode_per_s:,.0f} events/s"
     )
     typer.echo(f"decode only, web3.py process_log:          {f.web3_decode_per_s:,.0f} events/s")
+
+
+@app.command("scan")
+def scan(
+    lots: int = typer.Option(50, "--lots", min=1, help="Lots to seed (4 checkpoints each)."),
+    connections: int = typer.Option(64, "--connections", min=1, help="Concurrent connections."),
+    seconds: int = typer.Option(10, "--seconds", min=1, help="Duration of each load run."),
+    workers: int = typer.Option(2, "--workers", min=1, help="uvicorn worker processes."),
+) -> None:
+    """Serve scan pages from a freshly seeded index under uvicorn and load them with wrk,
+    beside a bare endpoint of the same app in the same run."""
+    from lotlink.bench.scan import measure_scan
+
+    figures = measure_scan(lots=lots, connections=connections, seconds=seconds, workers=workers)
+    typer.echo(f"uvicorn --workers {workers}, wrk -t1 -c{connections} -d{seconds}s")
+    header = ("endpoint", "req/s", "p50 ms", "p90 ms", "p99 ms", "errors")
+    typer.echo("{:<32} {:>9} {:>8} {:>8} {:>8} {:>7}".format(*header))
+    runs = (
+        ("bare (/.well-known/gs1resolver)", figures["bare"]),
+        (f"scan pages ({lots} lots)", figures["scan"]),
+    )
+    for name, run in runs:
+        typer.echo(
+            f"{name:<32} {run.requests_per_s:>9,.0f} {run.p50_ms:>8.1f} {run.p90_ms:>8.1f} "
+            f"{run.p99_ms:>8.1f} {run.errors:>7}"
+        )

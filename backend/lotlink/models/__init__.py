@@ -29,6 +29,7 @@ from lotlink.models.indexer import AppliedLog, IndexedBlock, IndexerCursor
 from lotlink.models.lot import LineageEdge, Lot
 from lotlink.models.provenance import ChainProvenance
 from lotlink.models.recall import Recall, RecallLot, RecallStatus
+from lotlink.models.report import ProblemReport, ReportCategory
 from lotlink.models.types import ZERO_HASH
 from lotlink.vocabulary import ChainEnum
 
@@ -61,9 +62,11 @@ __all__ = [
     "ManifestStatus",
     "OutboxEntry",
     "OutboxState",
+    "ProblemReport",
     "Recall",
     "RecallLot",
     "RecallStatus",
+    "ReportCategory",
     "Role",
     "SubjectKind",
 ]

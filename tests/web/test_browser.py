@@ -1,0 +1,150 @@
+"""The scan pages in real headless Chromium (Playwright driving /usr/bin/chromium, never a
+downloaded browser), at a phone's size, against the real service over HTTP. Screenshots are
+kept under test-artifacts/web/."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from web.site import Site
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "web"
+PHONE = {"width": 390, "height": 844}
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-quic",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.is_file():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def phone_page(browser: Browser, *, javascript: bool = True) -> Page:
+    context = browser.new_context(viewport=PHONE, java_script_enabled=javascript)
+    # Nothing on these pages may come from anywhere but the service itself.
+    context.route(
+        "**/*",
+        lambda route: (
+            route.continue_()
+            if route.request.url.startswith("http://127.0.0.1:")
+            else route.abort()
+        ),
+    )
+    return context.new_page()
+
+
+def screenshot(page: Page, name: str, database_url: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    backend = "postgres" if database_url.startswith("postgresql") else "sqlite"
+    page.screenshot(path=str(ARTIFACTS / f"{name}-{backend}.png"), full_page=True)
+
+
+def test_normal_recalled_and_tampered_lots_as_a_phone_shows_them(
+    browser: Browser, scan_site: Site, database_url: str
+) -> None:
+    page = phone_page(browser)
+    page.goto(scan_site.urls["normal"])
+    expect(page.locator("h1")).to_have_text("Infant formula 800 g")
+    expect(page.locator("#summary")).to_contain_text(
+        "All 4 steps of this lot's journey are verified"
+    )
+    expect(page.locator(".step.verified")).to_have_count(4)
+    expect(page.locator("#recall")).to_have_count(0)
+    expect(page.locator(".cert")).to_contain_text("Certificate of analysis")
+    expect(page.locator("#check-result")).to_have_attribute("aria-live", "polite")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    screenshot(page, "normal", database_url)
+    # Source lots are one click away.
+    page.get_by_role("link", name="Raw cow's milk, lot MILK-A1").click()
+    expect(page.locator("#lot-code")).to_have_text("MILK-A1")
+
+    page.goto(scan_site.urls["recalled"])
+    banner = page.locator("#recall")
+    expect(banner).to_be_visible()
+    expect(banner).to_contain_text("Recalled: do not use this product")
+    expect(banner).to_contain_text("Class I recall")
+    expect(banner).to_contain_text("Salmonella")
+    expect(banner).to_contain_text("Do not feed it to a baby")
+    assert banner.bounding_box()["y"] < 120  # type: ignore[index]  # on top, seen first
+    red = page.evaluate("getComputedStyle(document.getElementById('recall')).backgroundColor")
+    assert red == "rgb(179, 38, 30)"
+    screenshot(page, "recalled", database_url)
+
+    page.goto(scan_site.urls["tampered"])
+    expect(page.locator("#summary")).to_contain_text("1 of 4 steps failed verification")
+    failed = page.locator(".step.failed")
+    expect(failed).to_have_count(1)
+    expect(failed).to_contain_text("Inspected")
+    expect(failed).to_contain_text("This record was changed after it was signed")
+    expect(page.locator(".step.verified")).to_have_count(3)
+    screenshot(page, "tampered", database_url)
+    page.context.close()
+
+
+def test_a_problem_report_goes_through_with_javascript_off(
+    browser: Browser, scan_site: Site, database_url: str
+) -> None:
+    page = phone_page(browser, javascript=False)
+    page.goto(scan_site.urls["normal"])
+    expect(page.locator("#journey, .journey")).to_be_visible()
+
+    form = page.locator("#report-form")
+    form.get_by_label("Damaged").check()
+    form.get_by_label("What happened?").fill("The tin was dented and the seal broken.")
+    form.get_by_label("A photo").set_input_files(
+        {"name": "notes.txt", "mimeType": "image/png", "buffer": b"not an image at all"}
+    )
+    form.get_by_label("How can we reach you?").fill("+44 20 7946 0000")
+    form.get_by_role("button", name="Send report").click()
+    error = page.locator("#report-error")
+    expect(error).to_have_text("The photo must be a JPEG, PNG or WebP image.")
+    # The input is kept: only the photo needs choosing again.
+    expect(form.get_by_label("What happened?")).to_have_value(
+        "The tin was dented and the seal broken."
+    )
+    expect(form.get_by_label("Damaged")).to_be_checked()
+    error.scroll_into_view_if_needed()
+    screenshot(page, "report-refused", database_url)
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (32, 24), (120, 120, 120)).save(buffer, format="JPEG")
+    page.locator("#report-form").get_by_label("A photo").set_input_files(
+        {"name": "tin.jpg", "mimeType": "image/jpeg", "buffer": buffer.getvalue()}
+    )
+    page.locator("#report-form").get_by_role("button", name="Send report").click()
+    expect(page.locator("h1")).to_have_text("Thank you, your report was received")
+    expect(page.locator("#report-reference")).to_have_text(re.compile(r"^PR-\w{8}$"))
+    screenshot(page, "report-sent", database_url)
+    page.context.close()
+
+
+def test_a_bad_link_is_a_readable_page(
+    browser: Browser, scan_site: Site, database_url: str
+) -> None:
+    page = phone_page(browser)
+    response = page.goto(scan_site.base + "/01/09521230005020/10/X")
+    assert response is not None and response.status == 400
+    expect(page.locator("#error-reason")).to_contain_text("check digit")
+    screenshot(page, "bad-link", database_url)
+    page.context.close()
