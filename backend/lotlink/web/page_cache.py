@@ -22,19 +22,20 @@ from sqlalchemy import Engine
 
 from lotlink.gs1.digital_link import DigitalLink
 
-_LOT = "SELECT lot_key FROM lot WHERE gtin = {m} AND lot_code = {m}"
-_EVENTS = (
-    "SELECT digest, status, signature, epcis_json FROM checkpoint WHERE primary_lot_key = {m} "
-    "OR digest IN (SELECT checkpoint_digest FROM checkpoint_lot WHERE lot_key = {m}) "
-    "ORDER BY digest"
+# One round trip for a scan: the lot, the indexer's position, and each stored event of the lot.
+_SCAN = (
+    "SELECT l.lot_key, (SELECT sum(block_number) FROM indexer_cursor), "
+    "(SELECT max(block_hash) FROM indexer_cursor), c.digest, c.status, c.signature, "
+    "c.epcis_json FROM lot l LEFT JOIN checkpoint c ON c.primary_lot_key = l.lot_key "
+    "OR c.digest IN (SELECT checkpoint_digest FROM checkpoint_lot WHERE lot_key = l.lot_key) "
+    "WHERE l.gtin = {m} AND l.lot_code = {m} ORDER BY c.digest"
 )
-_CURSORS = "SELECT name, block_number, block_hash FROM indexer_cursor ORDER BY name"
 
 
 class PageCache:
     """A bounded, thread-safe LRU of rendered pages with their fingerprints and expiry."""
 
-    def __init__(self, *, size: int = 4096, ttl_seconds: float = 10.0) -> None:
+    def __init__(self, *, size: int = 4096, ttl_seconds: float = 60.0) -> None:
         self._items: OrderedDict[str, tuple[float, Any, HTMLResponse]] = OrderedDict()
         self._lock = threading.Lock()
         self._size = size
@@ -73,47 +74,46 @@ def _mark(engine: Engine) -> str:
     return "?" if engine.dialect.paramstyle == "qmark" else "%s"
 
 
-def _fingerprint(cursor: Any, mark: str, lot_key: str) -> tuple[Any, ...]:
-    cursor.execute(_EVENTS.format(m=mark), (lot_key, lot_key))
+def _scan(cursor: Any, mark: str, link: DigitalLink) -> tuple[str, tuple[Any, ...]] | None:
+    """(lot key, fingerprint) of the lot `link` names, or None if there is no such lot."""
+    cursor.execute(_SCAN.format(m=mark), (link.gtin, link.lot))
+    rows = cursor.fetchall()
+    if not rows:
+        return None
+    lot_key, height, head = rows[0][0], rows[0][1], rows[0][2]
     events = tuple(
         (digest, status, signature, hashlib.sha256(stored.encode("utf-8")).digest())
-        for digest, status, signature, stored in cursor.fetchall()
+        for _, _, _, digest, status, signature, stored in rows
+        if digest is not None
     )
-    cursor.execute(_CURSORS)
-    return events, tuple(tuple(row) for row in cursor.fetchall())
+    return lot_key, (events, height, head)
 
 
-def page_fingerprint(engine: Engine, lot_key: str) -> tuple[Any, ...]:
-    """What a cached scan page of `lot_key` must still match."""
+def _with_cursor(engine: Engine, link: DigitalLink) -> tuple[str, tuple[Any, ...]] | None:
     connection = engine.raw_connection()
     try:
         cursor = connection.cursor()
         try:
-            return _fingerprint(cursor, _mark(engine), lot_key)
+            return _scan(cursor, _mark(engine), link)
         finally:
             cursor.close()
     finally:
         connection.close()
+
+
+def page_fingerprint(engine: Engine, link: DigitalLink) -> tuple[Any, ...] | None:
+    """What a cached scan page of the lot `link` names must still match."""
+    found = _with_cursor(engine, link)
+    return None if found is None else found[1]
 
 
 def cached_page(engine: Engine, link: DigitalLink) -> HTMLResponse | None:
     """The cached scan page of the lot `link` names, if it is still current; else None."""
     assert link.lot is not None
-    mark = _mark(engine)
-    connection = engine.raw_connection()
-    try:
-        cursor = connection.cursor()
-        try:
-            cursor.execute(_LOT.format(m=mark), (link.gtin, link.lot))
-            row = cursor.fetchone()
-            if row is None:
-                return None
-            lot_key = row[0]
-            page = page_cache.get(page_key(lot_key, link), _fingerprint(cursor, mark, lot_key))
-        finally:
-            cursor.close()
-    finally:
-        connection.close()
+    found = _with_cursor(engine, link)
+    if found is None:
+        return None
+    page = page_cache.get(page_key(found[0], link), found[1])
     if page is None:
         return None
     return HTMLResponse(page.body, status_code=200, headers=dict(page.headers.items()))

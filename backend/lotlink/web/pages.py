@@ -88,9 +88,10 @@ def cached_scan_page(
 ) -> HTMLResponse:
     """The scan page of `lot`, rebuilt only when what it shows changed (see `page_cache`)."""
     engine = request.app.state.engine
-    fingerprint = page_fingerprint(engine, lot.lot_key)
+    fingerprint = page_fingerprint(engine, link)
     page = scan_page(request, session, settings, lot, link)
-    page_cache.put(page_key(lot.lot_key, link), fingerprint, page)
+    if fingerprint is not None:
+        page_cache.put(page_key(lot.lot_key, link), fingerprint, page)
     return page
 
 
