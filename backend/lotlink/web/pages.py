@@ -119,7 +119,8 @@ def error_page(
     if not (path.startswith(PAGE_PREFIXES) or path == "/01"):
         return None
     available = error.available if isinstance(error, UnknownLinkTypeError) else []
-    reason = getattr(error, "reason", None) or detail
+    reason = str(getattr(error, "reason", None) or detail)
+    reason = reason[:1].upper() + reason[1:]
     return render(
         "error.html",
         status_code=status,
