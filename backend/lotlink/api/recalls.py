@@ -1,6 +1,10 @@
 """`/api/v1/recalls`: issue, update and close recalls on chain; list and read them.
 
 A regulator may recall any lot; a supplier only lots it owns (a voluntary recall).
+
+``GET /api/v1/recalls`` looks recalls up by GTIN (any GTIN-8/12/13/14 form), lot (GTIN and lot
+code), GLN and dates; by default it lists the active recalls that reach the lots asked for,
+inherited ones included (see `lotlink.services.recalls`).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from lotlink.models import Actor, Recall
 from lotlink.schemas.recalls import (
     RecallClose,
     RecallCreate,
+    RecallLookup,
     RecallLotPublic,
     RecallPublic,
     RecallUpdate,
@@ -24,6 +29,7 @@ from lotlink.services.recalls import (
     get_recall,
     issue_recall,
     list_recalls,
+    recall_filter,
     update_recall,
 )
 from lotlink.vocabulary import Role
@@ -78,12 +84,11 @@ def close(
     return recall_public(close_recall(session, chain, actor, recall_id, form))
 
 
-@router.get("", summary="Recalls, active ones by default")
-def listing(
-    session: SessionDep,
-    include_closed: Annotated[bool, Query(description="Closed recalls too.")] = False,
-) -> list[RecallPublic]:
-    return [recall_public(r) for r in list_recalls(session, active_only=not include_closed)]
+@router.get("", summary="Recalls reaching a GTIN, lot or GLN; active ones by default")
+def listing(session: SessionDep, lookup: Annotated[RecallLookup, Query()]) -> list[RecallPublic]:
+    filters = recall_filter(**lookup.model_dump(exclude={"include_closed"}))
+    found = list_recalls(session, active_only=not lookup.include_closed, filters=filters)
+    return [recall_public(r) for r in found]
 
 
 @router.get("/{recall_id}", summary="One recall")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from sqlalchemy import CTE, literal, or_, select
+from sqlalchemy import CTE, Select, literal, or_, select
 from sqlalchemy.orm import Session
 
 from lotlink.models import (
@@ -45,6 +45,17 @@ def _walk(lot_key: str, *, upstream: bool) -> CTE:
         near == walk.c.lot_key, walk.c.depth < MAX_DEPTH
     )
     return walk.union_all(step)
+
+
+def lots_and_ancestors(seed: Select[tuple[str]]) -> CTE:
+    """(lot_key) of every lot `seed` selects (one column, ``lot_key``) and every lot upstream of
+    them, each once: the lots whose recalls reach the seed lots. One recursive CTE; UNION, so an
+    ancestor shared by many seed lots is walked once."""
+    edge = LineageEdge.__table__.c
+    walk = seed.cte("ancestor_walk", recursive=True)
+    return walk.union(
+        select(edge.parent_key.label("lot_key")).where(edge.child_key == walk.c.lot_key)
+    )
 
 
 def related_lots(session: Session, lot_key: str | bytes, *, upstream: bool) -> dict[str, int]:

@@ -1,8 +1,8 @@
-"""Recalls: issue, update and close inputs, and the public view."""
+"""Recalls: issue, update and close inputs, lookups, and the public view."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from pydantic import BaseModel, Field, model_validator
 
@@ -45,6 +45,26 @@ class RecallUpdate(RecallWording):
 class RecallClose(Input):
     reason: str = Field(min_length=1, max_length=4000)
     authorization: ClientAuthorization | None = None
+
+
+class RecallLookup(Input):
+    """`GET /api/v1/recalls` query parameters; `recall_filter` checks the GS1 keys and dates."""
+
+    gtin: str | None = Field(
+        default=None, description="Recalls reaching lots of this GTIN (8, 12, 13 or 14 digits)."
+    )
+    lot_code: str | None = Field(default=None, description="With gtin: this one lot.")
+    gln: str | None = Field(
+        default=None,
+        description="Recalls reaching lots owned by, recorded at or shipped to this GLN.",
+    )
+    issued_from: date | None = Field(default=None, description="Issued on or after (UTC day).")
+    issued_to: date | None = Field(default=None, description="Issued on or before (UTC day).")
+    active_on: date | None = Field(
+        default=None, description="Active at any time of this UTC day, closed since or not."
+    )
+    inherited: bool = Field(default=True, description="Recalls of the lots' ancestors too.")
+    include_closed: bool = Field(default=False, description="Closed recalls too.")
 
 
 class RecallLotPublic(BaseModel):

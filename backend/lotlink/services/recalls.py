@@ -3,21 +3,37 @@
 The chain keeps `reasonHash`, the keccak-256 of the recall's wording as canonical JSON (keys
 sorted, no spaces, UTF-8): {"consumer": …, "reason": …, "trade": …}. Anyone holding the wording
 can recompute it, so the reason and instructions shown on pages are bound to the chain.
+
+Lookups (`list_recalls` with a `RecallFilter`) find the recalls that *reach* a set of lots: those
+naming one of the lots and, unless ``inherited`` is off, those naming any lot upstream of one of
+them (a recall of the milk reaches the formula made from it, as `recall_status` says per lot).
+The lots are chosen by GTIN, by GTIN and lot code, and by GLN: the lots owned by the actor
+registered with that GLN, and the lots with a checkpoint at that location (bizLocation or
+readPoint) or shipped to it (the shipment's destination), i.e. what is or was held there.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 
 from eth_utils import keccak, to_checksum_address
-from sqlalchemy import select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from lotlink.chain.contract import ContractRevertError
-from lotlink.errors import InvalidInputError, RecallNotFoundError, RoleNotAllowedError
-from lotlink.models import Actor, Recall, RecallLot
+from lotlink.epcis.build import gln_uri
+from lotlink.errors import (
+    InvalidGs1KeyError,
+    InvalidInputError,
+    RecallNotFoundError,
+    RoleNotAllowedError,
+)
+from lotlink.gs1.keys import lot_key, normalize_gln, normalize_gtin, validate_lot_code
+from lotlink.indexer.derived import lots_and_ancestors
+from lotlink.models import Actor, Checkpoint, CheckpointLot, Lot, Recall, RecallLot
 from lotlink.models.recall import RecallStatus
 from lotlink.schemas.recalls import RecallClose, RecallCreate, RecallUpdate, RecallWording
 from lotlink.services.authorization import authorize_write
@@ -163,10 +179,112 @@ def get_recall(session: Session, recall_id: int) -> Recall:
     return recall
 
 
-def list_recalls(session: Session, *, active_only: bool = True) -> list[Recall]:
+@dataclass(frozen=True, slots=True)
+class RecallFilter:
+    """What a recall lookup asks for; build it with `recall_filter`, which validates.
+
+    Dates are UTC days, both ends included. ``active_on`` asks for the recalls active at any
+    moment of that day, closed since or not.
+    """
+
+    gtin: str | None = None  # GTIN-14
+    lot_code: str | None = None  # only with gtin
+    gln: str | None = None
+    issued_from: date | None = None
+    issued_to: date | None = None
+    active_on: date | None = None
+    inherited: bool = True
+
+    @property
+    def names_lots(self) -> bool:
+        return self.gtin is not None or self.gln is not None
+
+
+def recall_filter(
+    *,
+    gtin: str | None = None,
+    lot_code: str | None = None,
+    gln: str | None = None,
+    issued_from: date | None = None,
+    issued_to: date | None = None,
+    active_on: date | None = None,
+    inherited: bool = True,
+) -> RecallFilter:
+    """A checked `RecallFilter`: GTIN-8/12/13/14 normalised to GTIN-14, GLN and lot code
+    checked; InvalidInputError naming the field otherwise."""
+    try:
+        gtin14 = None if gtin is None else normalize_gtin(gtin)
+    except InvalidGs1KeyError as error:
+        raise InvalidInputError(field="gtin", reason=str(error)) from None
+    if lot_code is not None:
+        if gtin14 is None:
+            raise InvalidInputError(field="lot_code", reason="a lot code needs its gtin")
+        try:
+            validate_lot_code(lot_code)
+        except InvalidGs1KeyError as error:
+            raise InvalidInputError(field="lot_code", reason=str(error)) from None
+    try:
+        gln13 = None if gln is None else normalize_gln(gln)
+    except InvalidGs1KeyError as error:
+        raise InvalidInputError(field="gln", reason=str(error)) from None
+    if issued_from is not None and issued_to is not None and issued_to < issued_from:
+        raise InvalidInputError(
+            field="issued_to", reason=f"{issued_to} is before issued_from {issued_from}"
+        )
+    return RecallFilter(gtin14, lot_code, gln13, issued_from, issued_to, active_on, inherited)
+
+
+def _start_of(day: date) -> datetime:
+    return datetime.combine(day, time(), tzinfo=UTC)
+
+
+def lots_at_gln(gln: str) -> Select[tuple[str]]:
+    """Lot keys owned by the actor registered with `gln`, or recorded at or shipped to `gln`."""
+    owners = select(Actor.address).where(Actor.gln == gln)
+    handled = (
+        select(CheckpointLot.lot_key)
+        .join(Checkpoint, Checkpoint.digest == CheckpointLot.checkpoint_digest)
+        .where(or_(Checkpoint.location_gln == gln, Checkpoint.destination_party == gln_uri(gln)))
+    )
+    return select(Lot.lot_key).where(or_(Lot.owner_address.in_(owners), Lot.lot_key.in_(handled)))
+
+
+def _lots_asked(filters: RecallFilter) -> Select[tuple[str]]:
+    query = select(Lot.lot_key.label("lot_key"))
+    if filters.gtin is not None and filters.lot_code is not None:
+        query = query.where(Lot.lot_key == "0x" + lot_key(filters.gtin, filters.lot_code).hex())
+    elif filters.gtin is not None:
+        query = query.where(Lot.gtin == filters.gtin)
+    if filters.gln is not None:
+        query = query.where(Lot.lot_key.in_(lots_at_gln(filters.gln)))
+    return query
+
+
+def list_recalls(
+    session: Session, *, active_only: bool = True, filters: RecallFilter | None = None
+) -> list[Recall]:
+    """Recalls, most severe class first, newest first within a class: active ones only unless
+    `active_only` is off or `filters` asks for those active on a day (see the module's
+    docstring for which lots a filter reaches)."""
+    filters = filters or RecallFilter()
     query = select(Recall).options(selectinload(Recall.lots).selectinload(RecallLot.lot))
-    if active_only:
+    if filters.active_on is not None:
+        query = query.where(
+            Recall.issued_at < _start_of(filters.active_on + timedelta(days=1)),
+            or_(Recall.closed_at.is_(None), Recall.closed_at >= _start_of(filters.active_on)),
+        )
+    elif active_only:
         query = query.where(Recall.status == RecallStatus.ACTIVE)
+    if filters.issued_from is not None:
+        query = query.where(Recall.issued_at >= _start_of(filters.issued_from))
+    if filters.issued_to is not None:
+        query = query.where(Recall.issued_at < _start_of(filters.issued_to + timedelta(days=1)))
+    if filters.names_lots:
+        asked = _lots_asked(filters)
+        reached = select(lots_and_ancestors(asked)) if filters.inherited else asked
+        query = query.where(
+            Recall.recall_id.in_(select(RecallLot.recall_id).where(RecallLot.lot_key.in_(reached)))
+        )
     return list(session.scalars(query.order_by(Recall.recall_class, Recall.issued_at.desc())))
 
 
