@@ -133,6 +133,16 @@ class Settings(BaseSettings):
     report_photo_max_bytes: int = Field(
         default=5 * 1024 * 1024, ge=1024, description="Largest photo a problem report may carry."
     )
+    report_first_response_hours: float = Field(
+        default=12,
+        gt=0,
+        description="Elapsed hours from a report's arrival to its first response's deadline.",
+    )
+    report_resolution_hours: float = Field(
+        default=48,
+        gt=0,
+        description="Elapsed hours from a report's arrival to its resolution's deadline.",
+    )
 
     @field_validator(
         "rpc_url",

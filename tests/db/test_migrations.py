@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, inspect, select, text
+from sqlalchemy.orm import Session
 
 from lotlink.db import (
     current_revision,
@@ -17,7 +20,7 @@ from lotlink.db import (
     upgrade_database,
 )
 from lotlink.errors import DatabaseError, DatabaseNotMigratedError
-from lotlink.models import Base
+from lotlink.models import Base, ProblemReport
 
 EXPECTED_TABLES = {
     "actor",
@@ -40,6 +43,10 @@ EXPECTED_TABLES = {
     "indexed_block",
     "applied_log",
     "problem_report",
+    "report_response",
+    "alert",
+    "webhook_endpoint",
+    "webhook_delivery",
 }
 
 
@@ -97,3 +104,41 @@ def test_unreachable_database_is_one_line_error() -> None:
         upgrade_database("postgresql://lotlink:secret@127.0.0.1:1/nowhere")
     assert "secret" not in str(caught.value)
     assert "\n" not in str(caught.value)
+
+
+def test_reports_stored_before_deadlines_get_the_default_ones(empty_database_url: str) -> None:
+    """0004 gives existing reports deadlines 12 and 48 hours after they arrived."""
+    command.upgrade(make_alembic_config(empty_database_url), "0003")
+    engine = make_engine(empty_database_url)
+    arrived = "2026-03-29 00:30:00.250000"  # the night Europe's clocks go forward; UTC regardless
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                text("INSERT INTO actor (address, custody, created_at) VALUES (:a, 'self', :t)"),
+                {"a": "0x" + "11" * 20, "t": arrived},
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO lot (lot_key, gtin, lot_code, quantity_milli, unit,"
+                    " owner_address, created_at) VALUES (:k, '09521000000010', 'L1', 1000,"
+                    " 'H87', :a, :t)"
+                ),
+                {"k": "0x" + "22" * 32, "a": "0x" + "11" * 20, "t": arrived},
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO problem_report (reference, lot_key, category, description,"
+                    " created_at) VALUES ('PR-OLD', :k, 'other', 'lid was loose', :t)"
+                ),
+                {"k": "0x" + "22" * 32, "t": arrived},
+            )
+        upgrade_database(empty_database_url)
+        with Session(engine) as session:
+            report = session.scalars(select(ProblemReport)).one()
+    finally:
+        engine.dispose()
+    received = datetime(2026, 3, 29, 0, 30, 0, 250000, tzinfo=UTC)
+    assert report.received_at == received
+    assert report.first_response_due_at == received + timedelta(hours=12)
+    assert report.resolution_due_at == received + timedelta(hours=48)
+    assert report.first_response_at is None and report.resolved_at is None

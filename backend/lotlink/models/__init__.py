@@ -6,6 +6,7 @@ One module per concept; the tables derived from the chain carry the log they cam
 
 from lotlink.db.base import Base
 from lotlink.models.actor import Actor, ActorRole, Custody, Role
+from lotlink.models.alert import Alert, AlertState
 from lotlink.models.anchoring import (
     AnchorReceipt,
     AnchorTransaction,
@@ -29,14 +30,17 @@ from lotlink.models.indexer import AppliedLog, IndexedBlock, IndexerCursor
 from lotlink.models.lot import LineageEdge, Lot
 from lotlink.models.provenance import ChainProvenance
 from lotlink.models.recall import Recall, RecallLot, RecallStatus
-from lotlink.models.report import ProblemReport, ReportCategory
+from lotlink.models.report import ProblemReport, ReportCategory, ReportResponse, ResponseKind
 from lotlink.models.types import ZERO_HASH
+from lotlink.models.webhook import DeliveryState, WebhookDelivery, WebhookEndpoint
 from lotlink.vocabulary import ChainEnum
 
 __all__ = [
     "ZERO_HASH",
     "Actor",
     "ActorRole",
+    "Alert",
+    "AlertState",
     "AnchorReceipt",
     "AnchorTransaction",
     "ApiToken",
@@ -54,6 +58,7 @@ __all__ = [
     "CheckpointLot",
     "CheckpointStatus",
     "Custody",
+    "DeliveryState",
     "Document",
     "IndexedBlock",
     "IndexerCursor",
@@ -67,6 +72,10 @@ __all__ = [
     "RecallLot",
     "RecallStatus",
     "ReportCategory",
+    "ReportResponse",
+    "ResponseKind",
     "Role",
     "SubjectKind",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

@@ -12,6 +12,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -21,6 +22,7 @@ from lotlink.config import Settings
 from lotlink.errors import ReportRateLimitedError, ReportRejectedError, RoleNotAllowedError
 from lotlink.models import Actor, Lot, ProblemReport, ReportCategory
 from lotlink.services.actors import actor_roles
+from lotlink.services.deadlines import deadlines_for
 from lotlink.services.documents import sniff_media_type, store_document
 from lotlink.vocabulary import Role
 
@@ -133,6 +135,8 @@ def create_report(
         check_photo(photo, limit=settings.report_photo_max_bytes)
         stored = store_document(session, settings, data=photo, filename=photo_name, uploader=None)
         photo_sha256 = stored.document.sha256
+    received_at = datetime.now(UTC)
+    deadlines = deadlines_for(received_at, settings)
     for _ in range(5):
         report = ProblemReport(
             reference=new_reference(),
@@ -142,6 +146,10 @@ def create_report(
             description=description,
             contact=contact,
             photo_sha256=photo_sha256,
+            created_at=received_at,
+            received_at=received_at,
+            first_response_due_at=deadlines.first_response_due_at,
+            resolution_due_at=deadlines.resolution_due_at,
         )
         session.add(report)
         try:
