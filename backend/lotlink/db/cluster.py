@@ -1,6 +1,7 @@
 """A throwaway PostgreSQL cluster: initdb into a temporary directory, a free port on 127.0.0.1,
 the unix socket beside the data, durability off. The test fixtures and the benchmarks that need
-PostgreSQL without being given a server start one of these.
+PostgreSQL without being given a server start one of these; on any server (this one or one they
+are given) they work in scratch databases, created and dropped around their work.
 
 When run as root it runs the server as ``postgres``, since initdb refuses to run as root.
 """
@@ -13,9 +14,13 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.pool import NullPool
 
 from lotlink.errors import DatabaseError, ToolchainMissingError
 
@@ -134,3 +139,30 @@ def throwaway_cluster() -> Iterator[str]:
         yield cluster.start()
     finally:
         cluster.stop()
+
+
+def admin_execute(url: str, *statements: str) -> None:
+    """Runs statements that cannot run in a transaction (CREATE/DROP DATABASE) on `url`."""
+    engine = create_engine(url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            for statement in statements:
+                connection.execute(text(statement))
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def scratch_database(
+    server_url: str, *, template: str | None = None, prefix: str = "lotlink_scratch"
+) -> Iterator[str]:
+    """A new database on the server `server_url` reaches (a copy of `template` if named);
+    yields its URL, drops it on exit."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    clause = f' TEMPLATE "{template}"' if template else ""
+    admin_execute(server_url, f'CREATE DATABASE "{name}"{clause}')
+    try:
+        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        # FORCE (PostgreSQL 13+) ends sessions left open, so teardown never hangs on them.
+        admin_execute(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
