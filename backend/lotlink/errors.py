@@ -443,3 +443,12 @@ class RecallNotFoundError(LotlinkError):
     def __init__(self, *, recall_id: int) -> None:
         super().__init__(f"no recall {recall_id}")
         self.recall_id = recall_id
+
+
+class FormTokenError(LotlinkError):
+    """Raised when a web form comes back without the anti-forgery (CSRF) token its page gave it:
+    a form from another site, or from an earlier session."""
+
+    def __init__(self, *, reason: str) -> None:
+        super().__init__(f"this form was refused: {reason}; open the page again and resend it")
+        self.reason = f"This form was refused: {reason}. Open the page again and resend it."

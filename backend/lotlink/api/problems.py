@@ -34,6 +34,7 @@ STATUS_BY_ERROR: list[tuple[type[errors.LotlinkError], int]] = [
     (errors.UnknownDocumentError, 422),
     (errors.AuthenticationError, 401),
     (errors.RoleNotAllowedError, 403),
+    (errors.FormTokenError, 403),
     (errors.UnknownLotError, 404),
     (errors.UnknownActorError, 404),
     (errors.UnknownTokenError, 404),

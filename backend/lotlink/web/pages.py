@@ -19,14 +19,17 @@ from lotlink.web import STATIC_DIR
 from lotlink.web.links import link_header
 from lotlink.web.page_cache import page_cache, page_fingerprint, page_key
 from lotlink.web.scan import LotLabel, build_scan_view
+from lotlink.web.session import sign_in_redirect
 from lotlink.web.templating import render
 
 #: Paths whose errors are pages for people, not problem+json.
-PAGE_PREFIXES = ("/01/", "/report")
+PAGE_PREFIXES = ("/01/", "/report", "/recalls", "/sign-in", "/sign-out")
 VERIFIER = STATIC_DIR / "verify" / "verify.js"
 
 _TITLES = {
     400: "This code is not a valid product link",
+    401: "Please sign in",
+    403: "Not allowed",
     404: "Not found",
     413: "Too large",
     422: "Please check the form",
@@ -118,6 +121,8 @@ def error_page(
     path = request.url.path
     if not (path.startswith(PAGE_PREFIXES) or path == "/01"):
         return None
+    if status == 401 and request.method in ("GET", "HEAD"):
+        return sign_in_redirect(request)  # a page that needs signing in: sign in, come back
     available = error.available if isinstance(error, UnknownLinkTypeError) else []
     reason = str(getattr(error, "reason", None) or detail)
     reason = reason[:1].upper() + reason[1:]
