@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from pydantic import SecretStr
 
+from fixtures.http_service import http_service  # noqa: F401
 from fixtures.writepath import *  # noqa: F403
 from fixtures.writepath import WritePath
 from lotlink.config import Settings

@@ -18,6 +18,7 @@ from lotlink.cli import (
     db,
     indexer,
     labels,
+    recall,
     serve,
     submit,
     verify,
@@ -44,6 +45,7 @@ app.command("reindex")(indexer.reindex)
 app.command("anchorer")(anchorer.anchorer)
 app.command("labels")(labels.labels)
 app.command("verify")(verify.verify)
+app.add_typer(recall.app, name="recall")
 
 
 def main() -> None:

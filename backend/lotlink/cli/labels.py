@@ -21,13 +21,18 @@ _RANGE = re.compile(r"^(\d+)-(\d+)$")
 MAX_LABELS = 10_000
 
 
-def parse_lot_argument(text: str) -> DigitalLink:
-    """A lot named as a Digital Link URI or path (…/01/GTIN/10/LOT) or as GTIN/LOT."""
+def parse_link_argument(text: str) -> DigitalLink:
+    """A product named as a Digital Link URI or path (…/01/GTIN[/10/LOT]) or as GTIN/LOT."""
     path = urlsplit(text).path if "://" in text else text
     if "/01/" not in f"/{path.lstrip('/')}":
         gtin, _, lot_code = text.partition("/")
         path = f"/01/{gtin}/10/{lot_code}"
-    link = parse_digital_link(path)
+    return parse_digital_link(path)
+
+
+def parse_lot_argument(text: str) -> DigitalLink:
+    """A lot named as a Digital Link URI or path (…/01/GTIN/10/LOT) or as GTIN/LOT."""
+    link = parse_link_argument(text)
     if link.lot is None:
         raise InvalidDigitalLinkError(reason="labels need a lot (AI 10) as well as the GTIN")
     return link
