@@ -144,6 +144,52 @@ class Settings(BaseSettings):
         description="Elapsed hours from a report's arrival to its resolution's deadline.",
     )
 
+    # Complaint alerts (see lotlink.services.complaint_alerts).
+    alert_p_value: float = Field(
+        default=0.001,
+        gt=0,
+        lt=1,
+        description="A lot's complaints raise an alert when the one-sided Poisson test against "
+        "its product's baseline gives a p-value below this.",
+    )
+    alert_min_complaints: int = Field(
+        default=3, ge=1, description="Fewer complaints than this never raise a rate alert."
+    )
+    complaint_prior_rate: float = Field(
+        default=1e-4,
+        gt=0,
+        description="Complaints per unit shipped assumed for a product with little history.",
+    )
+    complaint_prior_units: float = Field(
+        default=20_000,
+        gt=0,
+        description="How many units of history the prior rate weighs as (its strength).",
+    )
+    complaint_burst_count: int = Field(
+        default=3, ge=2, description="This many complaints about one lot within the burst window…"
+    )
+    complaint_burst_hours: float = Field(
+        default=24,
+        gt=0,
+        description="…of this many hours raise a burst alert (when the "
+        "baseline expects fewer than one in that window).",
+    )
+    complaint_market_days: float = Field(
+        default=30,
+        gt=0,
+        description="The days over which a lot's complaints are assumed to arrive (spreads the "
+        "expected complaints over time for the burst rule).",
+    )
+    alert_sweep_seconds: float = Field(
+        default=300, gt=0, description="How often the service re-evaluates every lot's complaints."
+    )
+    webhook_timeout_seconds: float = Field(
+        default=10, gt=0, description="How long one webhook delivery attempt may take."
+    )
+    webhooks_enabled: bool = Field(
+        default=True, description="Deliver queued webhooks from inside the service."
+    )
+
     @field_validator(
         "rpc_url",
         "database_url",

@@ -437,6 +437,40 @@ class ReportRejectedError(LotlinkError):
         self.reason = reason
 
 
+class ReportNotFoundError(LotlinkError):
+    """Raised when a problem report reference is unknown (or not the asking supplier's)."""
+
+    def __init__(self, *, reference: str) -> None:
+        super().__init__(f"no problem report {reference}")
+        self.reference = reference
+
+
+class AlertNotFoundError(LotlinkError):
+    """Raised when an alert id is unknown, or names an alert the asking actor may not see."""
+
+    def __init__(self, *, alert_id: int) -> None:
+        super().__init__(f"no alert {alert_id}")
+        self.alert_id = alert_id
+
+
+class AlertStateError(LotlinkError):
+    """Raised when an alert cannot take a step from the state it is in (escalating a closed
+    alert, acknowledging an escalated one)."""
+
+    def __init__(self, *, alert_id: int, state: str, action: str) -> None:
+        super().__init__(f"alert {alert_id} is {state}; it cannot be {action}")
+        self.alert_id = alert_id
+        self.state = state
+
+
+class WebhookEndpointNotFoundError(LotlinkError):
+    """Raised when a webhook endpoint id is unknown to the asking actor."""
+
+    def __init__(self, *, endpoint_id: int) -> None:
+        super().__init__(f"no webhook endpoint {endpoint_id}")
+        self.endpoint_id = endpoint_id
+
+
 class RecallNotFoundError(LotlinkError):
     """Raised when a recall id is not known to this service's index."""
 

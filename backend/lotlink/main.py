@@ -11,6 +11,7 @@ from web3 import HTTPProvider, Web3
 from lotlink import __version__
 from lotlink.anchoring.anchorer import start_anchorer
 from lotlink.api import (
+    alerts,
     capture,
     certificates,
     checkpoints,
@@ -28,6 +29,8 @@ from lotlink.config import Settings, get_settings
 from lotlink.db.engine import make_engine, make_read_session_factory, make_session_factory
 from lotlink.indexer.service import start_indexer
 from lotlink.services.chain_access import ChainAccess
+from lotlink.services.complaint_alerts import start_sweeper
+from lotlink.services.webhook_delivery import start_deliverer
 from lotlink.web import install_web
 from lotlink.web import links as web_links
 
@@ -67,9 +70,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if settings.anchorer_enabled
             else None
         )
+        # Complaints are swept and webhooks delivered in the background.
+        workers = [start_sweeper(settings, engine)]
+        if settings.webhooks_enabled:
+            workers.append(start_deliverer(settings, engine))
         try:
             yield
         finally:
+            for worker in workers:
+                worker.stop()
             if app.state.indexer is not None:
                 app.state.indexer.stop()
             if anchorer is not None:
@@ -90,5 +99,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (me, lots, checkpoints, documents, capture, certificates, recalls):
         app.include_router(module.router)
     app.include_router(receipts.router)
+    app.include_router(alerts.router)
+    app.include_router(alerts.webhooks_router)
     install_web(app)
     return app

@@ -7,6 +7,7 @@ address is written to the database. With several worker processes each keeps its
 
 from __future__ import annotations
 
+import logging
 import secrets
 import threading
 import time
@@ -22,9 +23,12 @@ from lotlink.config import Settings
 from lotlink.errors import ReportRateLimitedError, ReportRejectedError, RoleNotAllowedError
 from lotlink.models import Actor, Lot, ProblemReport, ReportCategory
 from lotlink.services.actors import actor_roles
+from lotlink.services.complaint_alerts import evaluate_lot
 from lotlink.services.deadlines import deadlines_for
 from lotlink.services.documents import sniff_media_type, store_document
 from lotlink.vocabulary import Role
+
+log = logging.getLogger("lotlink.reports")
 
 PHOTO_TYPES = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WebP"}
 MAX_DESCRIPTION = 4000
@@ -157,8 +161,20 @@ def create_report(
         except IntegrityError:  # a reference drawn twice (about 1 in 10^12): draw again
             session.rollback()
             continue
+        evaluate_arrival(session, settings, report)
         return report
     raise RuntimeError("could not draw a unique report reference")
+
+
+def evaluate_arrival(session: Session, settings: Settings, report: ProblemReport) -> None:
+    """Runs the complaint rules on the report's lot. The report is already stored: a failure
+    here is logged, not shown to the reporter, and the periodic sweep catches up."""
+    try:
+        evaluate_lot(session, settings, report.lot_key)
+        session.commit()
+    except Exception:
+        session.rollback()
+        log.exception("complaint rules failed for report %s", report.reference)
 
 
 def list_reports(
