@@ -47,6 +47,8 @@ EXPECTED_TABLES = {
     "alert",
     "webhook_endpoint",
     "webhook_delivery",
+    "serial_scan",
+    "copy_flag",
 }
 
 

@@ -153,8 +153,10 @@ def certificate_validity(
 
 
 def validity_of(certificate: Certificate, *, at: datetime | None = None) -> CertificateValidity:
+    """A revocation counts from its block's time (`revoked_at`); one indexed without a time
+    counts at every instant."""
     moment = at or datetime.now(UTC)
-    if certificate.revoked:
+    if certificate.revoked and (certificate.revoked_at is None or moment >= certificate.revoked_at):
         return CertificateValidity.REVOKED
     if moment < certificate.valid_from:
         return CertificateValidity.NOT_YET_VALID

@@ -194,6 +194,9 @@ def apply_certificates(ctx: ApplyContext, logs: list[ChainLog]) -> None:
                     "revoked_reason_hash": a["reasonHash"],
                     "revoked_block": log.block_number,
                     "revoked_tx_hash": log.tx_hash,
+                    "revoked_at": None
+                    if log.timestamp is None
+                    else datetime.fromtimestamp(log.timestamp, UTC),
                 }
             )
     columns = [c for c in next(iter(issued.values()), {}) if c not in ("certificate_id", "revoked")]

@@ -138,7 +138,7 @@ def rollback_to(
         update(certificate)
         .where(certificate.c.revoked_block > a)
         .values(revoked=False, revoked_by=None, revoked_reason_hash=None, revoked_block=None,
-                revoked_tx_hash=None)
+                revoked_tx_hash=None, revoked_at=None)
     )  # fmt: skip
 
     # Anchors: receipts above the ancestor go; their events are pending again.

@@ -31,6 +31,7 @@ from lotlink.models.lot import LineageEdge, Lot
 from lotlink.models.provenance import ChainProvenance
 from lotlink.models.recall import Recall, RecallLot, RecallStatus
 from lotlink.models.report import ProblemReport, ReportCategory, ReportResponse, ResponseKind
+from lotlink.models.scan import CopyFlag, CopyRule, SerialScan
 from lotlink.models.types import ZERO_HASH
 from lotlink.models.webhook import DeliveryState, WebhookDelivery, WebhookEndpoint
 from lotlink.vocabulary import ChainEnum
@@ -57,6 +58,8 @@ __all__ = [
     "CheckpointKind",
     "CheckpointLot",
     "CheckpointStatus",
+    "CopyFlag",
+    "CopyRule",
     "Custody",
     "DeliveryState",
     "Document",
@@ -75,6 +78,7 @@ __all__ = [
     "ReportResponse",
     "ResponseKind",
     "Role",
+    "SerialScan",
     "SubjectKind",
     "WebhookDelivery",
     "WebhookEndpoint",

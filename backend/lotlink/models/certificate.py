@@ -47,3 +47,6 @@ class Certificate(ChainProvenance, Base):
     revoked_reason: Mapped[str | None] = mapped_column(Text)
     revoked_block: Mapped[int | None] = mapped_column(BigInteger)
     revoked_tx_hash: Mapped[str | None] = mapped_column(Hex32)
+    # The revoking block's time: whether a certificate was revoked *at* an instant (a shipment's
+    # time, a scorecard's past month) needs it. NULL for a revocation indexed without a time.
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

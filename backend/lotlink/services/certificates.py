@@ -129,6 +129,8 @@ def revoke_certificate(
     row.revoked_reason = form.reason
     row.revoked_block = position.block_number
     row.revoked_tx_hash = position.tx_hash
+    block = chain.contract.w3.eth.get_block(position.block_number)
+    row.revoked_at = datetime.fromtimestamp(int(block["timestamp"]), UTC)
     session.commit()
     return row
 
