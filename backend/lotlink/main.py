@@ -16,6 +16,7 @@ from lotlink.api import (
     certificates,
     checkpoints,
     documents,
+    fsma204,
     health,
     lots,
     me,
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (me, lots, checkpoints, documents, capture, certificates, recalls):
         app.include_router(module.router)
     app.include_router(receipts.router)
+    app.include_router(fsma204.router)
     app.include_router(alerts.router)
     app.include_router(alerts.webhooks_router)
     install_web(app)

@@ -16,6 +16,7 @@ from lotlink.cli import (
     chain,
     contracts,
     db,
+    export,
     indexer,
     labels,
     recall,
@@ -46,6 +47,7 @@ app.command("anchorer")(anchorer.anchorer)
 app.command("labels")(labels.labels)
 app.command("verify")(verify.verify)
 app.add_typer(recall.app, name="recall")
+app.add_typer(export.app, name="export")
 
 
 def main() -> None:
