@@ -16,6 +16,7 @@ from lotlink.cli import (
     chain,
     contracts,
     db,
+    drill,
     export,
     indexer,
     labels,
@@ -48,6 +49,7 @@ app.command("labels")(labels.labels)
 app.command("verify")(verify.verify)
 app.add_typer(recall.app, name="recall")
 app.add_typer(export.app, name="export")
+app.command("drill")(drill.drill)
 
 
 def main() -> None:
