@@ -106,3 +106,69 @@ def scan(
             f"{name:<32} {run.requests_per_s:>9,.0f} {run.p50_ms:>8.1f} {run.p90_ms:>8.1f} "
             f"{run.p99_ms:>8.1f} {run.errors:>7}"
         )
+
+
+@app.command("trace")
+def trace(
+    lots: int = typer.Option(1_000_000, "--lots", min=23, help="Lots in the synthetic graph."),
+    backend: str = typer.Option(
+        "both", "--backend", help="sqlite, postgres or both.", show_default=True
+    ),
+    database_url: str | None = typer.Option(
+        None,
+        "--database-url",
+        help="A PostgreSQL server to run on, in a scratch database it creates and drops "
+        "(default: a throwaway cluster started for the run).",
+    ),
+    roots: int = typer.Option(50, "--roots", min=1, help="Raw lots to trace."),
+    repeat: int = typer.Option(5, "--repeat", min=1, help="Timed traces of each root."),
+) -> None:
+    """Generate a synthetic index of LOTS lots (raw → intermediate → finished → retail sub-lots,
+    with shipments) straight into the tables, then time downstream traces of raw lots with the
+    service's trace, on SQLite (cached under var/bench/) and PostgreSQL."""
+    from lotlink.bench.trace import BACKENDS, measure_trace
+    from lotlink.config import get_settings
+    from lotlink.db import normalize_database_url
+    from lotlink.errors import InvalidInputError
+
+    chosen = BACKENDS if backend == "both" else (backend,)
+    if not set(chosen) <= set(BACKENDS):
+        raise InvalidInputError(field="--backend", reason="must be sqlite, postgres or both")
+    if database_url is not None:
+        if normalize_database_url(database_url).get_backend_name() != "postgresql":
+            raise InvalidInputError(field="--database-url", reason="must be a postgresql:// URL")
+        if "postgres" not in chosen:
+            raise InvalidInputError(field="--database-url", reason="needs --backend postgres")
+    figures = measure_trace(
+        lots=lots,
+        backends=chosen,
+        database_url=database_url,
+        cache=get_settings().var_dir / "bench",
+        roots=roots,
+        repeat=repeat,
+    )
+    for f in figures:
+        made = (
+            "reused"
+            if f.generated_seconds is None
+            else f"generated in {f.generated_seconds:,.1f} s"
+        )
+        typer.echo(
+            f"{f.backend}: {f.lots:,} lots, {f.lineage_edges:,} lineage edges, {f.events:,} "
+            f"events; {made} ({f.database})"
+        )
+    header = ("backend", "traces", "median ms", "p90 ms", "max ms", "lots", "edges", "shipments")
+    typer.echo("{:<9} {:>6} {:>9} {:>7} {:>7} {:>14} {:>14} {:>14}".format(*header))
+    for f in figures:
+        sizes = [
+            f"{s.median:g} ({s.low}-{s.high})"
+            for s in (f.trace_lots, f.trace_edges, f.trace_shipments)
+        ]
+        typer.echo(
+            f"{f.backend:<9} {f.traces:>6} {f.median_ms:>9.1f} {f.p90_ms:>7.1f} "
+            f"{f.max_ms:>7.1f} {sizes[0]:>14} {sizes[1]:>14} {sizes[2]:>14}"
+        )
+    typer.echo(
+        f"downstream traces of {roots} raw lots, {repeat} timed rounds after one warm-up; "
+        f"{figures[0].queries} SQL queries per trace; sizes: median (smallest-largest)"
+    )

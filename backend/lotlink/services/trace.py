@@ -4,7 +4,8 @@ from it, quantity-aware.
 Queries per direction, whatever the graph's size: one recursive CTE gives every lineage edge
 reachable from the lot; one query the lots at both ends; one the shipping and receiving
 checkpoints of those lots with their anchors; one the actors behind their places (GLNs). No
-query per lot or per edge.
+query per lot or per edge. They select columns, not ORM entities: a trace of a few hundred lots
+reads about a thousand rows, and building an ORM object for each cost several times the SQL.
 
 **Shares (mass balance).** Downstream, each lot's ``share`` is the fraction of the traced lot's
 quantity that went into it::
@@ -39,7 +40,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, case, select
 from sqlalchemy.orm import Session
 
 from lotlink.errors import UnknownLotError
@@ -143,18 +144,22 @@ class Trace:
 
 
 def _reachable_edges(session: Session, lot_key: str, *, upstream: bool) -> list[TraceEdge]:
-    """Every lineage edge reachable from `lot_key` in one direction: one recursive CTE."""
+    """Every lineage edge reachable from `lot_key` in one direction: one recursive CTE.
+
+    The walk collects the edges themselves, each found by the index on its near end (the
+    primary key upstream, ``parent_key`` downstream). Walking lot keys and joining the edge
+    table to them afterwards made PostgreSQL's planner, which cannot know how few lots a walk
+    reaches, hash-join the whole edge table: a scan of every edge in the index per trace.
+    """
     edge = LineageEdge.__table__.c
-    near, far = (edge.child_key, edge.parent_key) if upstream else (edge.parent_key, edge.child_key)
-    seed = select(Lot.lot_key.label("lot_key")).where(Lot.lot_key == lot_key)
-    walk = seed.cte("trace_walk", recursive=True)
-    # UNION (not UNION ALL): each lot once, however many paths lead to it.
-    walk = walk.union(select(far.label("lot_key")).where(near == walk.c.lot_key))
-    rows = session.execute(
-        select(edge.parent_key, edge.child_key, edge.quantity_milli, edge.unit).join(
-            walk, near == walk.c.lot_key
-        )
-    )
+    near = edge.child_key if upstream else edge.parent_key
+    columns = (edge.parent_key, edge.child_key, edge.quantity_milli, edge.unit)
+    walk = select(*columns).where(near == lot_key).cte("trace_walk", recursive=True)
+    walked_far = walk.c.parent_key if upstream else walk.c.child_key
+    # UNION (not UNION ALL): each edge once, however many paths lead to it.
+    walk = walk.union(select(*columns).where(near == walked_far))
+    rows = session.execute(select(walk.c.parent_key, walk.c.child_key, walk.c.quantity_milli,
+                                  walk.c.unit))  # fmt: skip
     return [TraceEdge(str(p), str(c), int(q), str(u)) for p, c, q, u in rows]
 
 
@@ -259,15 +264,31 @@ def trace(session: Session, lot_key: str, direction: Direction | str = Direction
             keys.update((e.parent_key, e.child_key))
     lots = {
         lot.lot_key: lot
-        for lot in session.scalars(select(Lot).where(Lot.lot_key.in_(sorted(keys))))
-    }
+        for lot in session.execute(
+            select(
+                Lot.lot_key, Lot.gtin, Lot.lot_code, Lot.product_name, Lot.quantity_milli,
+                Lot.unit, Lot.owner_address,
+            ).where(Lot.lot_key.in_(sorted(keys)))
+        )
+    }  # fmt: skip
     result.queries += 1
     if key not in lots:
         raise UnknownLotError(lot=key, field="lot_key")
     quantities = {k: lot.quantity_milli for k, lot in lots.items()}
 
+    columns = (
+        Checkpoint.digest, Checkpoint.kind, Checkpoint.event_time, Checkpoint.location_gln,
+        Checkpoint.signer_address,
+        # Only a shipment's document is read (for its destinations).
+        case((Checkpoint.kind == CheckpointKind.SHIPPED, Checkpoint.epcis_json)).label(
+            "epcis_json"
+        ),
+        CheckpointLot.lot_key, CheckpointLot.quantity_milli, CheckpointLot.unit,
+        AnchorReceipt.event_digest.label("anchored_digest"), AnchorReceipt.tx_hash,
+        AnchorReceipt.block_number,
+    )  # fmt: skip
     checkpoints = session.execute(
-        select(Checkpoint, CheckpointLot, AnchorReceipt)
+        select(*columns)
         .join(CheckpointLot, CheckpointLot.checkpoint_digest == Checkpoint.digest)
         .outerjoin(AnchorReceipt, AnchorReceipt.event_digest == Checkpoint.digest)
         .where(
@@ -278,10 +299,10 @@ def trace(session: Session, lot_key: str, direction: Direction | str = Direction
     ).all()
     result.queries += 1
     glns = {lot.owner_address for lot in lots.values()}
-    places = {c.location_gln for c, _, _ in checkpoints if c.location_gln}
+    places = {c.location_gln for c in checkpoints if c.location_gln}
     destinations = {
         c.digest: _destination_glns(json.loads(c.epcis_json)["epcisBody"]["eventList"][0])
-        for c, _, _ in checkpoints
+        for c in checkpoints
         if c.kind is CheckpointKind.SHIPPED
     }
     for found in destinations.values():
@@ -327,32 +348,30 @@ def trace(session: Session, lot_key: str, direction: Direction | str = Direction
             )
         result.edges.extend(edges)
 
-    def movement(c: Checkpoint, link: CheckpointLot, receipt: AnchorReceipt | None) -> Movement:
+    def movement(c: Row[Any]) -> Movement:
         return Movement(
             digest=c.digest,
             kind=c.kind.value,
-            lot_key=link.lot_key,
+            lot_key=c.lot_key,
             event_time=c.event_time,
             place=Place(c.location_gln, name_of_gln.get(c.location_gln or "")),
-            quantity_milli=link.quantity_milli,
-            unit=link.unit,
+            quantity_milli=c.quantity_milli,
+            unit=c.unit,
             signer=c.signer_address,
-            anchored=receipt is not None,
-            tx_hash=None if receipt is None else receipt.tx_hash,
-            block_number=None if receipt is None else receipt.block_number,
+            anchored=c.anchored_digest is not None,
+            tx_hash=c.tx_hash,
+            block_number=c.block_number,
         )
 
-    received = [
-        movement(c, link, r) for c, link, r in checkpoints if c.kind is CheckpointKind.RECEIVED
-    ]
+    received = [movement(c) for c in checkpoints if c.kind is CheckpointKind.RECEIVED]
     arrivals: dict[tuple[str, str | None], list[Movement]] = defaultdict(list)
     for r in received:  # in event time order
         arrivals[(r.lot_key, r.place.gln)].append(r)
     used: set[tuple[str, str]] = set()
-    for c, link, receipt in checkpoints:
+    for c in checkpoints:
         if c.kind is not CheckpointKind.SHIPPED:
             continue
-        shipped = movement(c, link, receipt)
+        shipped = movement(c)
         to = destinations.get(c.digest, [])
         match = min(
             (
