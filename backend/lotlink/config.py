@@ -133,6 +133,36 @@ class Settings(BaseSettings):
     report_photo_max_bytes: int = Field(
         default=5 * 1024 * 1024, ge=1024, description="Largest photo a problem report may carry."
     )
+
+    # Copied-QR detection (serialised scans; see lotlink.services.copies).
+    copy_max_speed_kmh: float = Field(
+        default=1000.0,
+        gt=0,
+        description="Faster than this between two scans of one serial is impossible travel.",
+    )
+    copy_min_distance_km: float = Field(
+        default=50.0,
+        ge=0,
+        description="Scans closer than this are never impossible travel (places are rounded "
+        "to about 11 km).",
+    )
+    copy_rate_limit: int = Field(
+        default=20, ge=1, description="More scans of one serial than this in the window is a copy."
+    )
+    copy_rate_window_seconds: int = Field(default=3600, ge=1)
+    scan_flush_seconds: float = Field(
+        default=0.5, gt=0, description="Scans are buffered in memory and written this often."
+    )
+
+    # Certificate watch (see lotlink.services.certificate_watch).
+    certificate_reminder_days: list[int] = Field(
+        default=[30, 7],
+        description="Remind a supplier this many days before a qualification certificate "
+        "expires (one alert per certificate and threshold); JSON list in the environment.",
+    )
+    watch_interval_seconds: float = Field(
+        default=300.0, gt=0, description="How often the service runs the certificate watch."
+    )
     report_first_response_hours: float = Field(
         default=12,
         gt=0,

@@ -201,6 +201,14 @@ class UnknownActorError(LotlinkError):
         self.address = address
 
 
+class SupplierNotFoundError(LotlinkError):
+    """Raised when no actor registered with this service has the GLN a supplier page names."""
+
+    def __init__(self, *, gln: str) -> None:
+        super().__init__(f"no supplier with GLN {gln} is registered with this service")
+        self.gln = gln
+
+
 class ActorExistsError(LotlinkError):
     """Raised when an actor is added twice."""
 

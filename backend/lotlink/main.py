@@ -23,17 +23,21 @@ from lotlink.api import (
     recalls,
     receipts,
     regulator,
+    suppliers,
 )
 from lotlink.api.problems import install_problem_handlers
 from lotlink.chain.deploy import load_deployment
 from lotlink.config import Settings, get_settings
 from lotlink.db.engine import make_engine, make_read_session_factory, make_session_factory
 from lotlink.indexer.service import start_indexer
+from lotlink.services.certificate_watch import CertificateWatch
 from lotlink.services.chain_access import ChainAccess
 from lotlink.services.complaint_alerts import start_sweeper
+from lotlink.services.scans import ScanRecorder
 from lotlink.services.webhook_delivery import start_deliverer
 from lotlink.web import install_web
 from lotlink.web import links as web_links
+from lotlink.web import suppliers as web_suppliers
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -71,6 +75,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if settings.anchorer_enabled
             else None
         )
+        # Serial scans are buffered and written off the request path; certificates watched.
+        app.state.scans = ScanRecorder(settings, app.state.sessions).start()
+        watch = CertificateWatch(settings, app.state.sessions).start()
         # Complaints are swept and webhooks delivered in the background.
         workers = [start_sweeper(settings, engine)]
         if settings.webhooks_enabled:
@@ -80,6 +87,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             for worker in workers:
                 worker.stop()
+            watch.stop()
+            app.state.scans.stop()
             if app.state.indexer is not None:
                 app.state.indexer.stop()
             if anchorer is not None:
@@ -103,5 +112,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(fsma204.router)
     app.include_router(alerts.router)
     app.include_router(alerts.webhooks_router)
+    app.include_router(suppliers.router)
     install_web(app)
+    app.include_router(web_suppliers.router)
     return app

@@ -47,6 +47,7 @@ STATUS_BY_ERROR: list[tuple[type[errors.LotlinkError], int]] = [
     (errors.ReportNotFoundError, 404),
     (errors.AlertNotFoundError, 404),
     (errors.WebhookEndpointNotFoundError, 404),
+    (errors.SupplierNotFoundError, 404),
     (errors.CertificateConflictError, 409),
     (errors.DuplicateLotError, 409),
     (errors.ActorExistsError, 409),

@@ -7,6 +7,10 @@ anchors, recalls, certificates, roles). Entries also expire after a few seconds,
 how long a change outside the fingerprint (a document's bytes on disk, a recall's wording) can
 go unseen. Checking a fingerprint is two small queries on a pooled DBAPI connection, without
 the ORM: that is what keeps a scan page about as cheap as a bare endpoint.
+
+A serial's page also shows whether the serial is flagged as a copy (`lotlink.services.scans`),
+so the newest flag's id is part of its fingerprint: a flag raised after the page was cached is
+a miss, and the warning shows on the very next scan.
 """
 
 from __future__ import annotations
@@ -22,10 +26,13 @@ from sqlalchemy import Engine
 
 from lotlink.gs1.digital_link import DigitalLink
 
-# One round trip for a scan: the lot, the indexer's position, and each stored event of the lot.
+# One round trip for a scan: the lot, the indexer's position, the serial's newest copy flag
+# (none for a lot's own link: a NULL serial matches nothing), and each stored event of the lot.
 _SCAN = (
     "SELECT l.lot_key, (SELECT sum(block_number) FROM indexer_cursor), "
-    "(SELECT max(block_hash) FROM indexer_cursor), c.digest, c.status, c.signature, "
+    "(SELECT max(block_hash) FROM indexer_cursor), "
+    "(SELECT max(f.id) FROM copy_flag f WHERE f.lot_key = l.lot_key AND f.serial = {m}), "
+    "c.digest, c.status, c.signature, "
     "c.epcis_json FROM lot l LEFT JOIN checkpoint c ON c.primary_lot_key = l.lot_key "
     "OR c.digest IN (SELECT checkpoint_digest FROM checkpoint_lot WHERE lot_key = l.lot_key) "
     "WHERE l.gtin = {m} AND l.lot_code = {m} ORDER BY c.digest"
@@ -76,17 +83,17 @@ def _mark(engine: Engine) -> str:
 
 def _scan(cursor: Any, mark: str, link: DigitalLink) -> tuple[str, tuple[Any, ...]] | None:
     """(lot key, fingerprint) of the lot `link` names, or None if there is no such lot."""
-    cursor.execute(_SCAN.format(m=mark), (link.gtin, link.lot))
+    cursor.execute(_SCAN.format(m=mark), (link.serial, link.gtin, link.lot))
     rows = cursor.fetchall()
     if not rows:
         return None
-    lot_key, height, head = rows[0][0], rows[0][1], rows[0][2]
+    lot_key, height, head, flag = rows[0][0], rows[0][1], rows[0][2], rows[0][3]
     events = tuple(
         (digest, status, signature, hashlib.sha256(stored.encode("utf-8")).digest())
-        for _, _, _, digest, status, signature, stored in rows
+        for _, _, _, _, digest, status, signature, stored in rows
         if digest is not None
     )
-    return lot_key, (events, height, head)
+    return lot_key, (events, height, head, flag)
 
 
 def _with_cursor(engine: Engine, link: DigitalLink) -> tuple[str, tuple[Any, ...]] | None:

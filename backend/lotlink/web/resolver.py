@@ -22,6 +22,8 @@ from lotlink.errors import UnknownLinkTypeError, UnknownProductError
 from lotlink.gs1.digital_link import DigitalLink, parse_digital_link
 from lotlink.labels import qr_png, qr_svg
 from lotlink.models import Lot
+from lotlink.services.copies import COARSE_LOCATION_HEADER, parse_coarse_location
+from lotlink.services.scans import ScanRecorder
 from lotlink.web.links import (
     CORS,
     LINKSET_JSON,
@@ -69,12 +71,28 @@ async def resolve(rest: str, request: Request) -> Response:
     link = parse_digital_link(path, request.url.query)
     canonical = DigitalLink(gtin=link.gtin, lot=link.lot, serial=link.serial, cpv=link.cpv)
     link_type = request.query_params.get("linkType")
-    if qr is None and link_type is None and link.lot is not None and not wants_linkset(request):
+    page_view = qr is None and link_type is None and not wants_linkset(request)
+    response: Response | None = None
+    if page_view and link.lot is not None:
         # The common case, a phone scanning a pack: a current cached page, straight from here.
-        page = cached_page(request.app.state.engine, canonical)
-        if page is not None:
-            return page
-    return await run_in_threadpool(_resolve, request, canonical, qr, link_type)
+        response = cached_page(request.app.state.engine, canonical)
+    if response is None:
+        response = await run_in_threadpool(_resolve, request, canonical, qr, link_type)
+    if page_view and canonical.serial is not None and canonical.lot is not None:
+        record_scan(request, canonical)  # after the page: it shows what earlier scans showed
+    return response
+
+
+def record_scan(request: Request, link: DigitalLink) -> None:
+    """Buffers a view of a serial's page for the copy rules (no I/O here; see
+    `lotlink.services.scans`). Only the time and the coarse place a client volunteers in the
+    ``Lotlink-Coarse-Location`` header are kept; never the client's address."""
+    recorder: ScanRecorder | None = getattr(request.app.state, "scans", None)
+    if recorder is None or request.method != "GET":
+        return
+    assert link.lot is not None and link.serial is not None
+    place = parse_coarse_location(request.headers.get(COARSE_LOCATION_HEADER))
+    recorder.record(link.gtin, link.lot, link.serial, place)
 
 
 def _resolve(

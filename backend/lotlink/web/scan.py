@@ -39,8 +39,14 @@ from lotlink.models import (
     Recall,
     SubjectKind,
 )
+from lotlink.models.scan import CopyRule
+from lotlink.services.certificate_watch import shipment_lapses
+from lotlink.services.copies import not_commissioned, serials_in
 from lotlink.services.documents import blob_path
+from lotlink.services.scans import copy_flags
+from lotlink.services.scorecards import grades
 from lotlink.vocabulary import CertificateKind, CheckpointKind
+from lotlink.web.templating import day
 from lotlink.web.verification import Check, check_document, check_step
 
 CLASS_LABELS = {1: "Class I", 2: "Class II", 3: "Class III"}
@@ -120,6 +126,21 @@ class CertificateView:
     check: Check
 
 
+@dataclass(frozen=True, slots=True)
+class SupplierGrade:
+    """The supplier's current grade and its scorecard page."""
+
+    grade: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class CopyNotice:
+    """Why this serial's code may be a copy, in plain words (one line per rule that fired)."""
+
+    reasons: list[str]
+
+
 @dataclass
 class ScanView:
     link: DigitalLink
@@ -130,6 +151,9 @@ class ScanView:
     certificates: list[CertificateView]
     sources: list[LotLabel]
     evidence: dict[str, Any] = field(default_factory=dict)
+    copy: CopyNotice | None = None
+    grade: SupplierGrade | None = None
+    lapses: list[str] = field(default_factory=list)
 
     @property
     def all_verified(self) -> bool:
@@ -210,6 +234,7 @@ def build_scan_view(
 
     steps: list[StepView] = []
     events: list[dict[str, Any]] = []
+    parsed: list[dict[str, Any]] = []
     for item in journey:
         checkpoint, receipt = item.checkpoint, item.receipt
         try:
@@ -217,6 +242,7 @@ def build_scan_view(
             event = document["epcisBody"]["eventList"][0]
         except (ValueError, KeyError, IndexError, TypeError):
             document, event = None, {}
+        parsed.append(event)
         title, detail = _title(checkpoint, lot.lot_key, event)
         signer = actors.get(checkpoint.signer_address)
         steps.append(
@@ -269,6 +295,14 @@ def build_scan_view(
         steps=steps,
         certificates=certificate_views(session, lot, settings=settings),
         sources=[LotLabel.of(edge.parent) for edge in lot.parent_edges],
+        copy=copy_notice(session, lot, link.serial, parsed),
+        lapses=[
+            f"Shipped on {day(found.checkpoint.event_time)} while {found.lapse.words}."
+            for found in shipment_lapses(session, lot, [step.checkpoint for step in journey])
+        ],
+        grade=None
+        if owner is None or not owner.gln
+        else SupplierGrade(grades.grade(session, owner), f"/suppliers/{owner.gln}"),
         evidence={
             "chainId": chain_id,
             "contract": to_checksum_address(contract),
@@ -277,6 +311,22 @@ def build_scan_view(
             "events": events,
         },
     )
+
+
+def copy_notice(
+    session: Session, lot: Lot, serial: str | None, events: list[dict[str, Any]]
+) -> CopyNotice | None:
+    """Why `serial` may be a copy: the flags stored for it, and (at once, before any flag is
+    stored) whether the lot's record, which this page is built from, never names it."""
+    if serial is None:
+        return None
+    flags = copy_flags(session, lot.lot_key, serial)
+    reasons = [flag.reason for flag in flags]
+    if not any(flag.rule is CopyRule.NOT_COMMISSIONED for flag in flags):
+        recorded = serials_in(events, gtin=lot.gtin, lot_code=lot.lot_code)
+        if (signal := not_commissioned(serial, recorded)) is not None:
+            reasons.append(signal.reason)
+    return CopyNotice([r[:1].upper() + r[1:] + "." for r in reasons]) if reasons else None
 
 
 def recall_views(session: Session, lot_key: str) -> list[RecallView]:

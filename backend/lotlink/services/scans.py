@@ -1,0 +1,252 @@
+"""Scans of serialised codes: kept off the request path, then judged by the copy rules.
+
+A scan page is served from memory in about a millisecond (see `lotlink.web.page_cache`); a
+database write per scan would cost more than the page. So the resolver only appends the scan to
+this process's buffer (`ScanRecorder.record`, a lock and a list append), and a background thread
+writes the buffer every ``scan_flush_seconds`` in one multi-row INSERT, then re-judges each
+serial it wrote (`judge_serial`). A rule that fires stores a `CopyFlag` (which the serial's scan
+page shows from then on: the flag is part of the page's fingerprint) and raises an alert for
+the lot's supplier. Scans buffered when a process dies hard are lost: they are evidence for a
+heuristic, not records, and losing a few only delays a flag.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import insert, select, tuple_
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from lotlink.config import Settings
+from lotlink.gs1.digital_link import DigitalLink
+from lotlink.indexer.derived import lot_journey
+from lotlink.models import CopyFlag, Lot, SerialScan
+from lotlink.services.alerts import AlertSignal, raise_alert
+from lotlink.services.copies import (
+    CopyPolicy,
+    CopySignal,
+    Place,
+    Scan,
+    copy_signals,
+    serials_in,
+)
+
+log = logging.getLogger("lotlink.scans")
+
+#: How far back a serial's scans are read when it is judged (the rules look at neighbours and
+#: at one rate window; a week covers both with room).
+LOOKBACK = timedelta(days=7)
+#: At most this many of a serial's newest scans are judged (a copied code on a million packs
+#: must not make one flush read a million rows).
+MAX_SCANS = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class PendingScan:
+    gtin: str
+    lot_code: str
+    serial: str
+    at: datetime
+    place: Place | None
+
+
+def recorded_serials(session: Session, lot: Lot) -> frozenset[str]:
+    """The serials the lot's stored events name (empty when the lot records none)."""
+    events = []
+    for step in lot_journey(session, lot.lot_key):
+        try:
+            events.append(json.loads(step.checkpoint.epcis_json)["epcisBody"]["eventList"][0])
+        except (ValueError, KeyError, IndexError, TypeError):
+            continue  # an unreadable stored event names nothing; its page shows it as failed
+    return serials_in(events, gtin=lot.gtin, lot_code=lot.lot_code)
+
+
+def serial_scans(session: Session, lot_key: str, serial: str, *, now: datetime) -> list[Scan]:
+    rows = session.execute(
+        select(SerialScan.scanned_at, SerialScan.lat_tenths, SerialScan.lon_tenths)
+        .where(
+            SerialScan.lot_key == lot_key,
+            SerialScan.serial == serial,
+            SerialScan.scanned_at >= now - LOOKBACK,
+        )
+        .order_by(SerialScan.scanned_at.desc())
+        .limit(MAX_SCANS)
+    )
+    return [
+        Scan(at, None if lat is None or lon is None else Place(lat, lon)) for at, lat, lon in rows
+    ]
+
+
+def judge_serial(
+    session: Session,
+    lot: Lot,
+    serial: str,
+    policy: CopyPolicy,
+    *,
+    now: datetime | None = None,
+    recorded: frozenset[str] | None = None,
+) -> list[CopyFlag]:
+    """Runs the copy rules on `serial` of `lot`; stores and returns the flags that are new."""
+    moment = now or datetime.now(UTC)
+    scans = serial_scans(session, lot.lot_key, serial, now=moment)
+    if recorded is None:
+        recorded = recorded_serials(session, lot)
+    signals = copy_signals(serial, scans, recorded, policy)
+    if not signals:
+        return []
+    known = set(
+        session.scalars(
+            select(CopyFlag.rule).where(CopyFlag.lot_key == lot.lot_key, CopyFlag.serial == serial)
+        )
+    )
+    new = [
+        CopyFlag(
+            lot_key=lot.lot_key, serial=serial, rule=s.rule, reason=s.reason, detected_at=moment
+        )
+        for s in signals
+        if s.rule not in known
+    ]
+    if not new:
+        return []
+    session.add_all(new)
+    try:
+        session.flush()
+    except IntegrityError:  # another process flagged it first: its flag stands
+        session.rollback()
+        return []
+    for flag, signal in zip(new, [s for s in signals if s.rule not in known], strict=True):
+        report_copy(session, lot, flag, signal)
+    return new
+
+
+def report_copy(session: Session, lot: Lot, flag: CopyFlag, signal: CopySignal) -> None:
+    """Tells the lot's supplier (and regulators, who see every alert) that one of its codes
+    looks copied: an alert, and a signed webhook to their endpoints."""
+    raise_alert(
+        session,
+        AlertSignal(
+            kind="copies",
+            rule=str(flag.rule),
+            subject=f"{lot.lot_key}/{flag.serial}",
+            reason=f"Serial {flag.serial} of lot {lot.lot_code} may be a copy: {flag.reason}.",
+            lot_key=lot.lot_key,
+            gtin=lot.gtin,
+            supplier=lot.owner_address,
+            statistic={
+                "serial": flag.serial,
+                "scan_page": DigitalLink(gtin=lot.gtin, lot=lot.lot_code, serial=flag.serial).path,
+                **signal.figures,
+            },
+        ),
+        now=flag.detected_at,
+    )
+
+
+def copy_flags(session: Session, lot_key: str, serial: str) -> list[CopyFlag]:
+    return list(
+        session.scalars(
+            select(CopyFlag)
+            .where(CopyFlag.lot_key == lot_key, CopyFlag.serial == serial)
+            .order_by(CopyFlag.detected_at, CopyFlag.id)
+        )
+    )
+
+
+def store_scans(
+    sessions: sessionmaker[Session], scans: list[PendingScan], policy: CopyPolicy
+) -> list[CopyFlag]:
+    """Writes `scans` in one INSERT (scans of lots we do not hold are dropped), then judges
+    each serial they touched; returns the new flags."""
+    if not scans:
+        return []
+    with sessions() as session:
+        lots = {
+            (lot.gtin, lot.lot_code): lot
+            for lot in session.scalars(
+                select(Lot).where(
+                    tuple_(Lot.gtin, Lot.lot_code).in_({(s.gtin, s.lot_code) for s in scans})
+                )
+            )
+        }
+        rows: list[dict[str, Any]] = []
+        touched: dict[tuple[str, str], Lot] = {}
+        for scan in scans:
+            lot = lots.get((scan.gtin, scan.lot_code))
+            if lot is None:
+                continue
+            touched[(lot.lot_key, scan.serial)] = lot
+            rows.append(
+                {
+                    "lot_key": lot.lot_key,
+                    "serial": scan.serial,
+                    "scanned_at": scan.at,
+                    "lat_tenths": None if scan.place is None else scan.place.lat_tenths,
+                    "lon_tenths": None if scan.place is None else scan.place.lon_tenths,
+                }
+            )
+        if not rows:
+            return []
+        session.execute(insert(SerialScan), rows)
+        session.commit()
+        flags: list[CopyFlag] = []
+        serials_of: dict[str, frozenset[str]] = {}
+        for (lot_key, serial), lot in touched.items():
+            if lot_key not in serials_of:
+                serials_of[lot_key] = recorded_serials(session, lot)
+            flags.extend(judge_serial(session, lot, serial, policy, recorded=serials_of[lot_key]))
+            session.commit()
+        return flags
+
+
+class ScanRecorder:
+    """This process's scan buffer and the thread that writes it."""
+
+    def __init__(self, settings: Settings, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+        self._policy = CopyPolicy.of(settings)
+        self._interval = settings.scan_flush_seconds
+        self._buffer: list[PendingScan] = []
+        self._lock = threading.Lock()
+        self._flushing = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def record(self, gtin: str, lot_code: str, serial: str, place: Place | None) -> None:
+        """Buffers one scan (no I/O)."""
+        scan = PendingScan(gtin, lot_code, serial, datetime.now(UTC), place)
+        with self._lock:
+            self._buffer.append(scan)
+
+    def flush(self) -> list[CopyFlag]:
+        """Writes what is buffered now and judges it; returns the new flags."""
+        with self._flushing:
+            with self._lock:
+                pending, self._buffer = self._buffer, []
+            return store_scans(self._sessions, pending, self._policy)
+
+    def start(self) -> ScanRecorder:
+        self._thread = threading.Thread(target=self._run, name="lotlink-scans", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+        self._flush_logged()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            self._flush_logged()
+
+    def _flush_logged(self) -> None:
+        try:
+            self.flush()
+        except Exception:  # a database hiccup must not end the thread; the next flush retries
+            log.exception("writing scans failed")
