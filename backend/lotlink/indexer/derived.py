@@ -47,7 +47,7 @@ def _walk(lot_key: str, *, upstream: bool) -> CTE:
     return walk.union_all(step)
 
 
-def lots_and_ancestors(seed: Select[tuple[str]]) -> CTE:
+def lots_and_ancestors(seed: Select[str]) -> CTE:
     """(lot_key) of every lot `seed` selects (one column, ``lot_key``) and every lot upstream of
     them, each once: the lots whose recalls reach the seed lots. One recursive CTE; UNION, so an
     ancestor shared by many seed lots is walked once."""

@@ -325,12 +325,10 @@ def fsma204_rows(
     (an address) keeps only the rows of events it signed or lots it owns."""
     asked = lots_asked(session, request)
     wanted = None if asked is None else set(asked)
-    parsed = [
-        (c, r, json.loads(c.epcis_json)["epcisBody"]["eventList"][0], [])
-        for c, r in events_asked(session, request, asked)
-    ]
-    for _, _, event, lines in parsed:
-        lines.extend(_lines(event))
+    parsed: list[tuple[Checkpoint, AnchorReceipt | None, dict[str, Any], list[_Line]]] = []
+    for checkpoint, receipt in events_asked(session, request, asked):
+        event = json.loads(checkpoint.epcis_json)["epcisBody"]["eventList"][0]
+        parsed.append((checkpoint, receipt, event, _lines(event)))
     known = _Known.read(session, {line.key for *_, lines in parsed for line in lines})
     me = None if visible_to is None else visible_to.lower()
     rows: list[dict[str, Any]] = []

@@ -238,7 +238,7 @@ def _start_of(day: date) -> datetime:
     return datetime.combine(day, time(), tzinfo=UTC)
 
 
-def lots_at_gln(gln: str) -> Select[tuple[str]]:
+def lots_at_gln(gln: str) -> Select[str]:
     """Lot keys owned by the actor registered with `gln`, or recorded at or shipped to `gln`."""
     owners = select(Actor.address).where(Actor.gln == gln)
     handled = (
@@ -249,7 +249,7 @@ def lots_at_gln(gln: str) -> Select[tuple[str]]:
     return select(Lot.lot_key).where(or_(Lot.owner_address.in_(owners), Lot.lot_key.in_(handled)))
 
 
-def _lots_asked(filters: RecallFilter) -> Select[tuple[str]]:
+def _lots_asked(filters: RecallFilter) -> Select[str]:
     query = select(Lot.lot_key.label("lot_key"))
     if filters.gtin is not None and filters.lot_code is not None:
         query = query.where(Lot.lot_key == "0x" + lot_key(filters.gtin, filters.lot_code).hex())
