@@ -28,6 +28,7 @@ import json
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from eth_utils import keccak, to_checksum_address
@@ -39,7 +40,7 @@ from lotlink.anchoring.manifest import LEAF_ENCODING
 from lotlink.anchoring.verify import ROLES_FOR_KIND
 from lotlink.chain.compile import load_artifact
 from lotlink.chain.merkle import MerkleTreeError, leaf_hash, process_proof
-from lotlink.chain.typed_data import Domain, recover_typed
+from lotlink.chain.typed_data import Domain, recover_typed_address
 from lotlink.epcis.build import PREVIOUS, lots_named
 from lotlink.epcis.event_hash import document_events, event_digest
 from lotlink.gs1.keys import lot_key as lot_key_of
@@ -58,6 +59,11 @@ GROUPS = (
     "certificates",
 )
 _STATUS = {0: "none", 1: "active", 2: "closed"}
+_BATCH = 200  # reads per JSON-RPC batch
+
+
+# A bundle names a handful of signers thousands of times; checksumming hashes each time.
+_checksum = lru_cache(maxsize=1024)(to_checksum_address)
 
 
 def _hex(value: Any) -> str:
@@ -124,6 +130,8 @@ class _Chain:
         self._receipts: dict[str, Any] = {}
         self._roles: dict[tuple[bytes, str, int], bool] = {}
         self._anchored: dict[str, int] = {}
+        self._logs: dict[tuple[str, int, int, str], tuple[Any, str | None]] = {}
+        self._parents: dict[str, set[str]] = {}
         self.head = int(w3.eth.block_number)
 
     def receipt(self, tx_hash: str) -> Any:
@@ -138,6 +146,15 @@ class _Chain:
         """The decoded log `event` at `log_index` of a successful `tx_hash` in `block`."""
         if tx_hash is None or block is None or log_index is None:
             return None, "names no transaction, block and log"
+        # Every event of a batch names the same BatchAnchored log: decode it once.
+        key = (_hex(tx_hash), int(block), int(log_index), event)
+        if key not in self._logs:
+            self._logs[key] = self._decode_log(*key)
+        return self._logs[key]
+
+    def _decode_log(
+        self, tx_hash: str, block: int, log_index: int, event: str
+    ) -> tuple[Any, str | None]:
         receipt = self.receipt(_hex(tx_hash))
         if receipt is None:
             return None, f"transaction {_hex(tx_hash)} is not on chain"
@@ -152,6 +169,36 @@ class _Chain:
                 except Exception:
                     return None, f"log {log_index} of {_hex(tx_hash)} is not a {event} log"
         return None, f"transaction {_hex(tx_hash)} has no log {log_index} from the contract"
+
+    def lot_parents(self, key: str) -> set[str]:
+        if key not in self._parents:
+            parents = self.contract.functions.lotParents(HexBytes(key)).call()
+            self._parents[key] = {_hex(p) for p in parents}
+        return self._parents[key]
+
+    def prefetch_lineage(self, keys: list[str], tx_hashes: list[str]) -> None:
+        """Reads the lots' parents and their registrations' receipts in JSON-RPC batches (one
+        round trip per few hundred reads instead of two or three each). Whatever a batch cannot
+        answer is left for `lot_parents` and `receipt` to ask one by one, with their own errors."""
+        keys = [k for k in keys if k not in self._parents]
+        tx_hashes = [t for t in dict.fromkeys(tx_hashes) if t not in self._receipts]
+        for start in range(0, max(len(keys), len(tx_hashes)), _BATCH):
+            some_keys, some_txs = keys[start : start + _BATCH], tx_hashes[start : start + _BATCH]
+            try:
+                with self.w3.batch_requests() as batch:
+                    for key in some_keys:
+                        batch.add(self.contract.functions.lotParents(HexBytes(key)))
+                    for tx_hash in some_txs:
+                        batch.add(self.w3.eth.get_transaction_receipt(HexBytes(tx_hash)))
+                    answers = batch.execute()
+            except Exception:
+                continue
+            for key, parents in zip(some_keys, answers, strict=False):
+                if isinstance(parents, list | tuple):
+                    self._parents[key] = {_hex(p) for p in parents}
+            for tx_hash, receipt in zip(some_txs, answers[len(some_keys) :], strict=False):
+                if isinstance(receipt, Mapping) and "blockNumber" in receipt:
+                    self._receipts[tx_hash] = receipt
 
     def has_role(self, role_id: bytes, account: str, block: int) -> bool:
         key = (role_id, account, block)
@@ -202,6 +249,7 @@ def verify_bundle(bundle: Mapping[str, Any], w3: Web3, *, confirmations: int = 0
         previous[digest] = [d for d in map(_digest_of_id, inner.get(PREVIOUS) or []) if d]
 
     _verify_chains(report, lots, by_digest, touches, previous)
+    chain.prefetch_lineage(*_lineage_reads(lots))
     for lot in lots:
         _verify_lineage(report, chain, lot, confirmations)
     for recall in bundle.get("recalls") or []:
@@ -209,6 +257,19 @@ def verify_bundle(bundle: Mapping[str, Any], w3: Web3, *, confirmations: int = 0
     for certificate in bundle.get("certificates") or []:
         _verify_certificate(report, chain, certificate, confirmations)
     return report
+
+
+def _lineage_reads(lots: list[Any]) -> tuple[list[str], list[str]]:
+    """The lot keys and registration transactions `_verify_lineage` will read; malformed
+    entries are left out here and reported there."""
+    keys, tx_hashes = [], []
+    for lot in lots:
+        try:
+            keys.append(_hex(lot["lotKey"]))
+            tx_hashes.append(_hex(lot["registration"]["transactionHash"]))
+        except (KeyError, TypeError, ValueError):
+            continue
+    return keys, tx_hashes
 
 
 def _inner(receipt: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -240,7 +301,7 @@ def _verify_event(
     try:
         digest = _hex(receipt["digest"])
         lot_key = _hex(receipt["lotKey"])
-        signer = to_checksum_address(receipt["signer"])
+        signer = _checksum(receipt["signer"])
         kind = CheckpointKind.from_code(int(receipt["kindCode"]))
     except (KeyError, TypeError, ValueError) as error:
         report.check("hashes", False, f"an event receipt is malformed: {error}")
@@ -255,10 +316,13 @@ def _verify_event(
 
     message = {"eventHash": HexBytes(digest), "lotKey": HexBytes(lot_key), "kind": kind.code}
     try:
-        recovered = recover_typed("Checkpoint", message, domain, HexBytes(receipt["signature"]))
+        signature = bytes(HexBytes(receipt["signature"]))
+        recovered = recover_typed_address("Checkpoint", message, domain, signature)
     except Exception as error:
         recovered = f"nothing ({error})"
-    report.check("signatures", recovered == signer, f"{name}: signed by {recovered}, not {signer}")
+    ok = recovered == signer.lower()
+    shown = _checksum(recovered) if not ok and recovered.startswith("0x") else recovered
+    report.check("signatures", ok, f"{name}: signed by {shown}, not {signer}")
 
     if receipt.get("status") != "anchored" or "blockNumber" not in receipt:
         report.check("anchors", False, f"{name} is not anchored (status {receipt.get('status')})")
@@ -376,7 +440,7 @@ def _verify_lineage(
         report.check("lineage", False, f"{name}: malformed ({error})")
         return
     report.check("lineage", derived == key, f"{name}: GTIN and lot code give {derived}")
-    on_chain = {_hex(p) for p in chain.contract.functions.lotParents(HexBytes(key)).call()}
+    on_chain = chain.lot_parents(key)
     report.check(
         "lineage",
         on_chain == set(parents),

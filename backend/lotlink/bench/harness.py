@@ -48,7 +48,8 @@ class BenchChain:
         return int(receipt["gasUsed"])
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port on the loopback interface that nothing listens on right now."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
@@ -66,7 +67,7 @@ def bench_chain(settings: Settings | None = None) -> Iterator[BenchChain]:
     base = settings or get_settings()
     with tempfile.TemporaryDirectory(prefix="lotlink-bench-") as tmp:
         isolated = base.model_copy(
-            update={"var_dir": Path(tmp), "anvil_port": _free_port(), "rpc_url": None}
+            update={"var_dir": Path(tmp), "anvil_port": free_port(), "rpc_url": None}
         )
         with start_anvil(isolated) as anvil:
             w3 = anvil.web3()

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+import coincurve
 from eth_account import Account
 from eth_account.messages import _hash_eip191_message, encode_typed_data
 from eth_account.signers.local import LocalAccount
@@ -226,6 +227,23 @@ def recover_typed(
     """The checksummed address that made `signature` over the typed message."""
     digest = typed_digest(primary_type, message, domain)
     return str(Account._recover_hash(digest, signature=signature))
+
+
+def recover_typed_address(
+    primary_type: str, message: Mapping[str, Any], domain: Domain, signature: bytes
+) -> str:
+    """The lowercase address that made `signature` (r ‖ s ‖ v, v 27/28 or 0/1) over the typed
+    message; ValueError if none can. Recovers with libsecp256k1 (coincurve) directly and skips
+    the checksum: half the cost of `recover_typed`, for checking thousands of events."""
+    digest = typed_digest(primary_type, message, domain)
+    if len(signature) != 65 or signature[64] not in (0, 1, 27, 28):
+        raise ValueError("a signature is 65 bytes ending in v = 27 or 28")
+    recoverable = signature[:64] + bytes([signature[64] % 27])
+    try:
+        public = coincurve.PublicKey.from_signature_and_message(recoverable, digest, hasher=None)
+    except Exception as error:  # coincurve raises its own errors for unrecoverable values
+        raise ValueError(f"the signature recovers no key ({error})") from None
+    return "0x" + keccak(public.format(compressed=False)[1:])[12:].hex()
 
 
 @dataclass(frozen=True, slots=True)

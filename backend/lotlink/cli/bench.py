@@ -172,3 +172,24 @@ def trace(
         f"downstream traces of {roots} raw lots, {repeat} timed rounds after one warm-up; "
         f"{figures[0].queries} SQL queries per trace; sizes: median (smallest-largest)"
     )
+
+
+@app.command("verify")
+def verify(
+    events: int = typer.Option(10_000, "--events", min=10, help="Events in the bundle."),
+    lots: int = typer.Option(200, "--lots", min=1, help="Formula lots made from the milk lot."),
+    repeat: int = typer.Option(3, "--repeat", min=1, help="Verifications to time."),
+) -> None:
+    """Write EVENTS events through the API on a fresh anvil (anchored in Merkle batches,
+    indexed), export the milk lot's evidence bundle, and time `lotlink verify`'s checks of it
+    against the chain."""
+    from lotlink.bench.verify import measure_verify
+
+    f = measure_verify(events=events, lots=min(lots, events), repeat=repeat)
+    typer.echo(
+        f"bundle: {f.events:,} events of {f.lots:,} lots in {f.batches:,} Merkle batches, "
+        f"{f.bundle_bytes / 1e6:,.1f} MB; written, anchored and indexed in {f.seed_seconds:,.0f} s"
+    )
+    typer.echo(f"checks: {f.checks:,}, failed: {f.failures:,}")
+    runs = ", ".join(f"{s:.2f}" for s in f.verify_seconds)
+    typer.echo(f"verify: median {f.median_seconds:.2f} s ({runs} s)")
