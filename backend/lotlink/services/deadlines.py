@@ -16,8 +16,11 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sqlalchemy import ColumnElement, and_, or_
+
 from lotlink.config import Settings
 from lotlink.errors import InvalidInputError
+from lotlink.models import ProblemReport
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,4 +148,13 @@ def deadline_view(
         if first_response_at is None
         else first_response_at <= first_response_due_at,
         resolution_on_time=None if resolved_at is None else resolved_at <= resolution_due_at,
+    )
+
+
+def overdue_filter(now: datetime) -> ColumnElement[bool]:
+    """SQL: reports past a deadline they have not met (no response, or no resolution, by its
+    due time)."""
+    return or_(
+        and_(ProblemReport.first_response_at.is_(None), ProblemReport.first_response_due_at < now),
+        and_(ProblemReport.resolved_at.is_(None), ProblemReport.resolution_due_at < now),
     )

@@ -15,7 +15,7 @@ from collections import deque
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -24,7 +24,7 @@ from lotlink.errors import ReportRateLimitedError, ReportRejectedError, RoleNotA
 from lotlink.models import Actor, Lot, ProblemReport, ReportCategory
 from lotlink.services.actors import actor_roles
 from lotlink.services.complaint_alerts import evaluate_lot
-from lotlink.services.deadlines import deadlines_for
+from lotlink.services.deadlines import deadlines_for, format_offset, overdue_filter
 from lotlink.services.documents import sniff_media_type, store_document
 from lotlink.vocabulary import Role
 
@@ -131,16 +131,22 @@ def create_report(
     form: ReportForm,
     photo: bytes | None,
     photo_name: str | None,
+    received_at: datetime | None = None,
+    submitted_by: str | None = None,
 ) -> ProblemReport:
-    """Validates and stores a report; ReportRejectedError names the field it refuses."""
+    """Validates and stores a report; ReportRejectedError names the field it refuses.
+
+    `received_at` (default: now), in the offset it was stated in, is when the complaint reached
+    the first hand; `submitted_by` is the actor forwarding it. Its deadlines count from then."""
     category, description, contact = validate_form(form)
     photo_sha256 = None
     if photo:
         check_photo(photo, limit=settings.report_photo_max_bytes)
         stored = store_document(session, settings, data=photo, filename=photo_name, uploader=None)
         photo_sha256 = stored.document.sha256
-    received_at = datetime.now(UTC)
-    deadlines = deadlines_for(received_at, settings)
+    arrived = datetime.now(UTC)
+    received = (received_at or arrived).astimezone(UTC)
+    deadlines = deadlines_for(received, settings)
     for _ in range(5):
         report = ProblemReport(
             reference=new_reference(),
@@ -150,8 +156,10 @@ def create_report(
             description=description,
             contact=contact,
             photo_sha256=photo_sha256,
-            created_at=received_at,
-            received_at=received_at,
+            created_at=arrived,
+            received_at=received,
+            received_offset=None if received_at is None else format_offset(received_at),
+            submitted_by=submitted_by,
             first_response_due_at=deadlines.first_response_due_at,
             resolution_due_at=deadlines.resolution_due_at,
         )
@@ -178,9 +186,15 @@ def evaluate_arrival(session: Session, settings: Settings, report: ProblemReport
 
 
 def list_reports(
-    session: Session, actor: Actor, *, lot_key: str | None = None, limit: int = 500
+    session: Session,
+    actor: Actor,
+    *,
+    lot_key: str | None = None,
+    overdue_at: datetime | None = None,
+    limit: int = 500,
 ) -> list[tuple[ProblemReport, Lot]]:
-    """Reports the actor may read, newest first: regulators see all, suppliers their lots'."""
+    """Reports the actor may read, newest first: regulators see all, suppliers their lots' and
+    those they forwarded; with `overdue_at`, only those past a deadline not met by then."""
     roles = actor_roles(actor)
     query = select(ProblemReport, Lot).join(Lot, Lot.lot_key == ProblemReport.lot_key)
     if Role.REGULATOR not in roles:
@@ -190,9 +204,13 @@ def list_reports(
                 action="read problem reports",
                 allowed=["supplier", "regulator"],
             )
-        query = query.where(Lot.owner_address == actor.address)
+        query = query.where(
+            or_(Lot.owner_address == actor.address, ProblemReport.submitted_by == actor.address)
+        )
     if lot_key is not None:
         query = query.where(ProblemReport.lot_key == lot_key)
+    if overdue_at is not None:
+        query = query.where(overdue_filter(overdue_at))
     rows = session.execute(
         query.order_by(ProblemReport.created_at.desc(), ProblemReport.id.desc()).limit(limit)
     )

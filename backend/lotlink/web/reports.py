@@ -8,9 +8,9 @@ photo, 429 when the client sent too many reports (sliding window per client addr
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
-from eth_utils import to_checksum_address
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from lotlink.api.deps import ActorDep, SessionDep
+from lotlink.api.report_responses import reports_public
 from lotlink.config import Settings
 from lotlink.errors import (
     LotlinkError,
@@ -27,13 +28,13 @@ from lotlink.errors import (
 )
 from lotlink.gs1.digital_link import DigitalLink, parse_digital_link
 from lotlink.models import Lot
+from lotlink.schemas.reports import ReportPublic
 from lotlink.services.lots import find_lot
 from lotlink.services.reports import (
     CATEGORY_LABELS,
     ReportForm,
     SlidingWindowLimiter,
     create_report,
-    list_reports,
 )
 from lotlink.web.pages import scan_page
 from lotlink.web.templating import render
@@ -130,6 +131,8 @@ def _submit(
             category=CATEGORY_LABELS[report.category],
             lot=lot,
             back=canonical.path,
+            first_hours=f"{settings.report_first_response_hours:g}",
+            resolution_hours=f"{settings.report_resolution_hours:g}",
         )
 
 
@@ -171,26 +174,10 @@ def read_reports(
     actor: ActorDep,
     session: SessionDep,
     lot: str | None = Query(default=None, description="A lot key (0x…) to filter by."),
-) -> dict[str, Any]:
+    overdue: bool = Query(
+        default=False, description="Only reports past a deadline they have not met."
+    ),
+) -> dict[str, list[ReportPublic]]:
     lot_key = None if lot is None else find_lot(session, lot).lot_key
-    rows = list_reports(session, actor, lot_key=lot_key)
-    return {
-        "reports": [
-            {
-                "reference": report.reference,
-                "lot_key": report.lot_key,
-                "gtin": lot_row.gtin,
-                "lot_code": lot_row.lot_code,
-                "supplier": to_checksum_address(lot_row.owner_address),
-                "serial": report.serial,
-                "category": str(report.category),
-                "description": report.description,
-                "contact": report.contact,
-                "photo": None
-                if report.photo_sha256 is None
-                else f"/api/v1/documents/{report.photo_sha256.removeprefix('0x')}",
-                "created_at": report.created_at.isoformat(),
-            }
-            for report, lot_row in rows
-        ]
-    }
+    overdue_at = datetime.now(UTC) if overdue else None
+    return {"reports": reports_public(session, actor, lot_key=lot_key, overdue_at=overdue_at)}
