@@ -9,6 +9,7 @@ import pytest
 from fixtures.writepath import *  # noqa: F403
 from fixtures.writepath import WritePath
 from lotlink.config import Settings
+from web.chromium import browser  # noqa: F401  (the session's Chromium, for browser tests)
 from web.site import Site, start_site
 from web.story import Story, tamper, write_story
 

@@ -42,8 +42,9 @@ def _free_port() -> int:
         return port
 
 
-def start_site(write_path: WritePath, story: Story) -> Site:
-    """Serves the story's database on a free local port until `Site.stop()`."""
+def start_site(write_path: WritePath, story: Story | None = None) -> Site:
+    """Serves the write path's database (the story's, whose lots `urls` names) on a free local
+    port until `Site.stop()`."""
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     settings = write_path.settings.model_copy(
@@ -60,5 +61,6 @@ def start_site(write_path: WritePath, story: Story) -> Site:
         if not thread.is_alive() or time.monotonic() > deadline:
             raise RuntimeError("the scan site did not start")
         time.sleep(0.05)
-    urls = {name: base + story.path(name) for name in (*LOTS, "milk", "milk_b")}
+    names = () if story is None else (*LOTS, "milk", "milk_b")
+    urls = {name: base + story.path(name) for name in names if story is not None}
     return Site(base=base, urls=urls, server=server, thread=thread)
