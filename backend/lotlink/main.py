@@ -37,6 +37,7 @@ from lotlink.services.complaint_alerts import start_sweeper
 from lotlink.services.scans import ScanRecorder
 from lotlink.services.webhook_delivery import start_deliverer
 from lotlink.web import install_web
+from lotlink.web import alerts as web_alerts
 from lotlink.web import links as web_links
 from lotlink.web import report_status as web_report_status
 from lotlink.web import suppliers as web_suppliers
@@ -116,6 +117,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(alerts.webhooks_router)
     app.include_router(report_responses.router)
     app.include_router(web_report_status.router)
+    app.include_router(web_alerts.router)
     app.include_router(suppliers.router)
     install_web(app)
     app.include_router(web_suppliers.router)

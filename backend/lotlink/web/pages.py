@@ -23,7 +23,7 @@ from lotlink.web.session import sign_in_redirect
 from lotlink.web.templating import render
 
 #: Paths whose errors are pages for people, not problem+json.
-PAGE_PREFIXES = ("/01/", "/report", "/recalls", "/sign-in", "/sign-out", "/suppliers/")
+PAGE_PREFIXES = ("/01/", "/report", "/recalls", "/sign-in", "/sign-out", "/alerts", "/suppliers/")
 VERIFIER = STATIC_DIR / "verify" / "verify.js"
 
 _TITLES = {
