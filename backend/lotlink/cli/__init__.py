@@ -11,6 +11,7 @@ import typer
 
 from lotlink.cli import (
     actor,
+    alerts,
     anchorer,
     bench,
     chain,
@@ -48,6 +49,8 @@ app.command("anchorer")(anchorer.anchorer)
 app.command("labels")(labels.labels)
 app.command("verify")(verify.verify)
 app.add_typer(recall.app, name="recall")
+app.add_typer(alerts.app, name="alerts")
+app.add_typer(alerts.webhooks, name="webhook")
 app.add_typer(export.app, name="export")
 app.command("drill")(drill.drill)
 
