@@ -234,3 +234,27 @@ def test_the_picture_escapes_every_text_and_stands_alone(
     assert node is not None and "affected" in node.attrib["class"]
     texts = [t.text for t in node.iter(f"{svg}text")]
     assert texts == ["Formula <script>aler…", 'Lot X&Y<"1">', "5% of MILK-A1"]
+
+
+def test_a_recall_through_the_api_shows_on_cached_scan_pages_at_once(
+    write_path: WritePath, story: Story
+) -> None:
+    """The API does not touch the page cache; the scan page's fingerprint sees the recall."""
+    client, regulator = client_of(write_path), story.parties["regulator"]
+    normal = story.path("normal")
+    assert 'id="recall"' not in client.get(normal).text  # rendered and cached
+    assert 'id="recall"' not in client.get(normal).text  # from the cache
+    milk = story.lots["milk"]
+    issued = client.post(
+        "/api/v1/recalls",
+        headers=regulator.headers,
+        json={"lots": [{"lot_key": milk["lot_key"]}], "recall_class": 2, "reason": "Listeria."},
+    )
+    assert issued.status_code == 201, issued.text
+    recall_id = issued.json()["recall_id"]
+    assert f'href="/recalls/{recall_id}"' in client.get(normal).text
+    closed = client.post(
+        f"/api/v1/recalls/{recall_id}/close", headers=regulator.headers, json={"reason": "Done."}
+    )
+    assert closed.status_code == 200, closed.text
+    assert f'href="/recalls/{recall_id}"' not in client.get(normal).text

@@ -2,10 +2,11 @@
 
 A page is stored with the fingerprint of what it was built from: every stored event of the lot
 (digest, status, signature and the SHA-256 of its stored text, so an edited row is a miss and
-the page is rebuilt, showing the failure) and the indexer's cursors (anything the chain changed:
-anchors, recalls, certificates, roles). Entries also expire after a few seconds, which bounds
-how long a change outside the fingerprint (a document's bytes on disk, a recall's wording) can
-go unseen. Checking a fingerprint is two small queries on a pooled DBAPI connection, without
+the page is rebuilt, showing the failure), the indexer's cursors (anything the chain changed:
+anchors, recalls, certificates, roles) and how many recalls are stored, closed and last updated
+(a recall the service wrote itself, before its indexer reached it). Entries also expire after a
+few seconds, which bounds how long a change outside the fingerprint (a document's bytes on
+disk) can go unseen. Checking a fingerprint is one query on a pooled DBAPI connection, without
 the ORM: that is what keeps a scan page about as cheap as a bare endpoint.
 
 A serial's page also shows whether the serial is flagged as a copy (`lotlink.services.scans`),
@@ -27,16 +28,23 @@ from sqlalchemy import Engine
 from lotlink.gs1.digital_link import DigitalLink
 
 # One round trip for a scan: the lot, the indexer's position, the serial's newest copy flag
-# (none for a lot's own link: a NULL serial matches nothing), and each stored event of the lot.
+# (none for a lot's own link: a NULL serial matches nothing), the recalls' state (a recall
+# written by the service itself is stored before the indexer reaches its block), and each
+# stored event of the lot.
 _SCAN = (
     "SELECT l.lot_key, (SELECT sum(block_number) FROM indexer_cursor), "
     "(SELECT max(block_hash) FROM indexer_cursor), "
     "(SELECT max(f.id) FROM copy_flag f WHERE f.lot_key = l.lot_key AND f.serial = {m}), "
+    "r.issued, r.closed, r.updated, "
     "c.digest, c.status, c.signature, "
-    "c.epcis_json FROM lot l LEFT JOIN checkpoint c ON c.primary_lot_key = l.lot_key "
+    "c.epcis_json FROM lot l "
+    "CROSS JOIN (SELECT count(*) AS issued, count(closed_at) AS closed, "
+    "max(updated_at) AS updated FROM recall) r "
+    "LEFT JOIN checkpoint c ON c.primary_lot_key = l.lot_key "
     "OR c.digest IN (SELECT checkpoint_digest FROM checkpoint_lot WHERE lot_key = l.lot_key) "
     "WHERE l.gtin = {m} AND l.lot_code = {m} ORDER BY c.digest"
 )
+_STATE_COLUMNS = 7  # lot key, cursor height and head, copy flag, recalls issued, closed, updated
 
 
 class PageCache:
@@ -87,13 +95,13 @@ def _scan(cursor: Any, mark: str, link: DigitalLink) -> tuple[str, tuple[Any, ..
     rows = cursor.fetchall()
     if not rows:
         return None
-    lot_key, height, head, flag = rows[0][0], rows[0][1], rows[0][2], rows[0][3]
+    lot_key, state = rows[0][0], tuple(rows[0][1:_STATE_COLUMNS])
     events = tuple(
         (digest, status, signature, hashlib.sha256(stored.encode("utf-8")).digest())
-        for _, _, _, _, digest, status, signature, stored in rows
+        for digest, status, signature, stored in (row[_STATE_COLUMNS:] for row in rows)
         if digest is not None
     )
-    return lot_key, (events, height, head, flag)
+    return lot_key, (events, state)
 
 
 def _with_cursor(engine: Engine, link: DigitalLink) -> tuple[str, tuple[Any, ...]] | None:
