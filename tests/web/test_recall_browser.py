@@ -94,7 +94,7 @@ def test_a_regulator_issues_a_recall_sees_its_reach_and_closes_it(
     screenshot(page, "recall-page", database_url)
     recall_url = page.url
 
-    page.goto(site.base + "/recalls")
+    page.get_by_role("navigation").get_by_role("link", name="Recalls").click()
     card = page.locator(".recall-card")
     expect(card).to_have_count(1)
     expect(card).to_contain_text("Class I")
