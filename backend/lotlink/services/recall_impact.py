@@ -105,13 +105,13 @@ def recall_impact(session: Session, recall: Recall) -> RecallImpact:
                 else ("affected" if lot.direction == "downstream" else "source")
             )
             entry = impact.lots.get(lot.lot_key)
-            if entry is None or ROLES.index(role) < ROLES.index(entry.role):
-                shares, traced = (entry.shares, entry.traced_milli) if entry else ({}, {})
-                entry = ImpactLot(
+            if entry is None:
+                entry = impact.lots[lot.lot_key] = ImpactLot(
                     lot.lot_key, lot.gtin, lot.lot_code, lot.product_name, lot.quantity_milli,
-                    lot.unit, lot.owner, lot.owner_name, role, shares, traced,
+                    lot.unit, lot.owner, lot.owner_name, role,
                 )  # fmt: skip
-                impact.lots[lot.lot_key] = entry
+            elif ROLES.index(role) < ROLES.index(entry.role):
+                entry.role = role  # reached both ways: the closer role wins
             if lot.direction == "downstream":
                 entry.shares[key] = lot.share
                 if lot.traced_quantity_milli is not None:
