@@ -1,4 +1,5 @@
-"""The demo story of `scripts/serve --demo`: infant formula from two farms' milk, one recalled.
+"""The demo story of `scripts/serve --demo`: infant formula from two farms' milk, one recalled
+after consumers' complaints raise an alert.
 
 Everything is recorded through the same HTTP API a supplier, lab, carrier or regulator would call,
 with their own tokens; only creating the actors is an administrator's step (as `lotlink actor add`
@@ -7,8 +8,9 @@ is). GS1 company prefix 952 is reserved by GS1 for demonstrations, so no real pr
 The story: two farms produce raw milk lots; a carrier takes them to a plant, which turns them into
 two infant-formula lots (a transformation with the milk consumed from each); an inspector checks
 the line, a third-party lab issues a certificate of analysis, a certifier the plant's ISO 9001;
-the formula ships to a distributor and on to two retailers. Later a regulator recalls one formula
-lot (class I). Seeding is done once per `var/`: a second start prints the same links.
+the formula ships to a distributor and on to two retailers. Then parents report sick babies after
+feeding one formula lot: the complaint rules raise an alert, which the regulator escalates to a
+class I recall in one step. Seeding is done once per `var/`: a second start prints the same links.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from lotlink.config import Settings
 from lotlink.gs1.digital_link import DigitalLink
-from lotlink.gs1.keys import check_digit
+from lotlink.gs1.keys import check_digit, lot_key
 from lotlink.labels import qr_png
 from lotlink.services.actors import add_actor
 from lotlink.services.chain_access import ChainAccess
@@ -97,9 +99,22 @@ class _Api:
         result: dict[str, Any] = response.json()
         return result
 
+    def get(self, who: str, path: str, **kwargs: Any) -> Any:
+        headers = {"Authorization": f"Bearer {self._tokens[who]}"}
+        response = self._client.get(path, headers=headers, **kwargs)
+        if response.status_code != 200:
+            raise RuntimeError(f"demo: {who} GET {path} -> {response.status_code} {response.text}")
+        return response.json()
+
     def upload(self, who: str, name: str, content: bytes) -> str:
         self.post(who, "/api/v1/documents", files={"file": (name, content)})
         return hashlib.sha256(content).hexdigest()
+
+    def report(self, link: DigitalLink, **form: str) -> None:
+        """A consumer's problem report, sent through the scan page's form (no token)."""
+        response = self._client.post("/report", params={"link": link.path}, data=form)
+        if response.status_code != 200:
+            raise RuntimeError(f"demo: report on {link.path} -> {response.status_code}")
 
 
 def _time(days_ago: float, hour: int) -> str:
@@ -110,8 +125,9 @@ def _time(days_ago: float, hour: int) -> str:
     return moment.isoformat(timespec="milliseconds")
 
 
-def _tell(api: _Api, cast: dict[str, Cast], addresses: dict[str, str]) -> None:
-    """Records the story, step by step, through the API."""
+def _tell(api: _Api, cast: dict[str, Cast], addresses: dict[str, str]) -> dict[str, int]:
+    """Records the story, step by step, through the API; returns the escalated alert and its
+    recall."""
     gln = {key: member.gln for key, member in cast.items()}
 
     def checkpoint(who: str, gtin: str, lot: str, **form: Any) -> None:
@@ -308,20 +324,39 @@ def _tell(api: _Api, cast: dict[str, Cast], addresses: dict[str, str]) -> None:
             unit="H87",
         )
 
-    # A retained sample of lot B fails: the authority recalls it.
-    api.post(
+    # Parents report sick babies after feeding lot B, within hours of each other: far above
+    # the formula's complaint rate, so the rules raise alerts for the plant and the authority.
+    lot_b = DigitalLink(gtin=formula, lot="IF-2611-B")
+    for text in (
+        "My baby vomited and had a fever after two feeds from a new tin.",
+        "Our daughter was admitted to hospital with diarrhoea; we used this tin all week.",
+        "Baby refused the bottle, then was sick; the powder smelled sour.",
+        "Twins both unwell after switching to this tin yesterday.",
+    ):
+        api.report(lot_b, category="illness_or_injury", description=text)
+    # The authority looks at the alert and escalates it: the recall is issued on chain from it.
+    key_b = "0x" + lot_key(formula, "IF-2611-B").hex()
+    alerts = api.get("regulator", "/api/v1/alerts", params={"kind": "complaints", "lot": key_b})
+    rate = next(alert for alert in alerts if alert["rule"] == "poisson_rate")
+    escalated = api.post(
         "regulator",
-        "/api/v1/recalls",
+        f"/api/v1/alerts/{rate['id']}/escalate",
         json={
             "recall_class": 1,
-            "reason": "Cronobacter sakazakii detected in a retained sample of lot IF-2611-B.",
+            "reason": "Infants fell ill after feeding lot IF-2611-B; Cronobacter sakazakii "
+            "suspected.",
             "consumer_instructions": "Do not feed this formula to infants. Return the tin to the "
             "shop for a full refund. If your baby is unwell, contact a doctor.",
             "trade_instructions": "Withdraw lot IF-2611-B from sale, quarantine stock, and report "
             "quantities held to the authority within 24 hours.",
-            "lots": [{"gtin": formula, "lot_code": "IF-2611-B"}],
         },
     )
+    for other in alerts:
+        if other["id"] != rate["id"]:
+            note = f"The same cluster as alert {rate['id']}, escalated to recall "
+            api.post("regulator", f"/api/v1/alerts/{other['id']}/close",
+                     json={"note": note + str(escalated["recall_id"])})  # fmt: skip
+    return {"alert": rate["id"], "recall": escalated["recall_id"]}
 
 
 def seed_demo(
@@ -343,7 +378,7 @@ def seed_demo(
             created = add_actor(session, chain, role=member.role, gln=member.gln, name=member.name)
             tokens[member.key] = issue_token(session, created.actor, label="demo").secret
             addresses[member.key] = created.actor.address
-    _tell(_Api(base_url, tokens), {member.key: member for member in CAST}, addresses)
+    escalation = _tell(_Api(base_url, tokens), {member.key: member for member in CAST}, addresses)
     formula = FORMULA
     milk = MILK
     links = {
@@ -359,7 +394,12 @@ def seed_demo(
         qr = out / f"qr-{link.lot}.png"
         qr.write_bytes(qr_png(uri))
         scans[name] = {"url": uri, "qr": str(qr)}
-    record = {"scans": scans, "tokens": tokens, "seeded_at": time.time()}
+    record = {
+        "scans": scans,
+        "escalation": escalation,
+        "tokens": tokens,
+        "seeded_at": time.time(),
+    }
     record_file.write_text(json.dumps(record, indent=2) + "\n")
     record_file.chmod(0o600)  # holds the demo actors' API tokens
     return record
@@ -370,5 +410,11 @@ def describe(record: dict[str, Any]) -> str:
     lines = ["demo story recorded; scan these (QR images beside each):"]
     for name, scan in record["scans"].items():
         lines.append(f"  {name}: {scan['url']}\n    QR: {scan['qr']}")
+    if "escalation" in record:
+        alert, recall = record["escalation"]["alert"], record["escalation"]["recall"]
+        lines.append(
+            f"complaints about IF-2611-B raised alert {alert}, escalated to recall {recall}: "
+            f"/alerts/{alert} (sign in with the regulator's token), /recalls/{recall}"
+        )
     lines.append("demo API tokens: var/demo/demo.json")
     return "\n".join(lines)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -67,6 +68,16 @@ def test_the_demo_story_is_recorded_anchored_and_told_once(tmp_path: Path) -> No
         assert [(r["recall_class"], [lot["lot_code"] for lot in r["lots"]]) for r in recalls] == [
             (1, ["IF-2611-B"])
         ]
+        # The recall came from consumers' complaints: an alert escalated through the API.
+        record = json.loads((tmp_path / "demo" / "demo.json").read_text())
+        regulator = {"Authorization": f"Bearer {record['tokens']['regulator']}"}
+        alerts = httpx.get(f"{base}/api/v1/alerts", headers=regulator).json()
+        escalated = [a for a in alerts if a["state"] == "escalated"]
+        assert [(a["rule"], a["lot_code"], a["recall_id"]) for a in escalated] == [
+            ("poisson_rate", "IF-2611-B", recalls[0]["recall_id"])
+        ]
+        assert escalated[0]["p_value"] < 0.001 and escalated[0]["statistic"]["complaints"] == 4
+        assert f"raised alert {escalated[0]['id']}, escalated to recall" in told
         formula = httpx.get(f"{base}/api/v1/lots/{FORMULA}/IF-2611-A").json()
         assert sorted(p["lot_code"] for p in formula["parents"]) == ["FARM-A-1103", "FARM-B-1103"]
         certificates = httpx.get(
