@@ -33,6 +33,7 @@ from lotlink.gs1.keys import check_digit, lot_key
 from lotlink.labels import qr_png
 from lotlink.services.actors import add_actor
 from lotlink.services.chain_access import ChainAccess
+from lotlink.services.copies import COARSE_LOCATION_HEADER
 from lotlink.services.tokens import issue_token
 from lotlink.vocabulary import Role
 
@@ -359,6 +360,20 @@ def _tell(api: _Api, cast: dict[str, Cast], addresses: dict[str, str]) -> dict[s
     return {"alert": rate["id"], "recall": escalated["recall_id"]}
 
 
+def _copy_a_code(api: _Api, base_url: str, link: DigitalLink) -> None:
+    """One serial's label, copied: scanned in Paris and, a moment later, in Lyon (the places a
+    scanning app would send, rounded by the service). Waits for the service to flag it (scans are
+    written and judged in batches)."""
+    with httpx.Client(base_url=base_url, timeout=60) as client:
+        for place in ("48.8566,2.3522", "45.7640,4.8357"):
+            client.get(link.path, headers={COARSE_LOCATION_HEADER: place}).raise_for_status()
+    deadline = time.monotonic() + 30
+    while not api.get("plant", "/api/v1/alerts", params={"kind": "copies"}):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"demo: the copied code {link.path} was not flagged")
+        time.sleep(0.2)
+
+
 def seed_demo(
     settings: Settings,
     *,
@@ -378,20 +393,24 @@ def seed_demo(
             created = add_actor(session, chain, role=member.role, gln=member.gln, name=member.name)
             tokens[member.key] = issue_token(session, created.actor, label="demo").secret
             addresses[member.key] = created.actor.address
-    escalation = _tell(_Api(base_url, tokens), {member.key: member for member in CAST}, addresses)
+    api = _Api(base_url, tokens)
+    escalation = _tell(api, {member.key: member for member in CAST}, addresses)
+    copied = DigitalLink(gtin=FORMULA, lot="IF-2611-A", serial="A-000417")
+    _copy_a_code(api, base_url, copied)
     formula = FORMULA
     milk = MILK
     links = {
         "formula lot IF-2611-A (normal)": DigitalLink(gtin=formula, lot="IF-2611-A"),
         "formula lot IF-2611-B (recalled)": DigitalLink(gtin=formula, lot="IF-2611-B"),
         "raw milk lot FARM-A-1103 (a source)": DigitalLink(gtin=milk, lot="FARM-A-1103"),
+        "copied code (IF-2611-A serial A-000417, scanned in Paris and Lyon at once)": copied,
     }
     out = record_file.parent
     out.mkdir(parents=True, exist_ok=True)
     scans = {}
     for name, link in links.items():
         uri = link.uri(settings.public_base_url)
-        qr = out / f"qr-{link.lot}.png"
+        qr = out / f"qr-{link.lot}{'' if link.serial is None else '-' + link.serial}.png"
         qr.write_bytes(qr_png(uri))
         scans[name] = {"url": uri, "qr": str(qr)}
     record = {

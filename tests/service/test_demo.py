@@ -62,6 +62,10 @@ def test_the_demo_story_is_recorded_anchored_and_told_once(tmp_path: Path) -> No
     process, told = _serve_demo(tmp_path, http_port, anvil_port)
     try:
         assert f"{base}/01/{FORMULA}/10/IF-2611-B" in told
+        # A copied code is caught: its page says so, and its URL is printed.
+        copied = f"{base}/01/{FORMULA}/10/IF-2611-A/21/A-000417"
+        assert copied in told
+        assert "This code may be a copy" in httpx.get(copied).text
         for lot in ("IF-2611-A", "IF-2611-B", "FARM-A-1103"):
             assert (tmp_path / "demo" / f"qr-{lot}.png").read_bytes().startswith(b"\x89PNG")
         recalls = httpx.get(f"{base}/api/v1/recalls").json()

@@ -7,9 +7,11 @@ from __future__ import annotations
 import io
 import re
 
+import httpx
 from PIL import Image
 from playwright.sync_api import Browser, expect
 
+from lotlink.services.copies import COARSE_LOCATION_HEADER
 from web.chromium import PHONE, phone_page, screenshot
 from web.site import Site
 
@@ -101,4 +103,32 @@ def test_a_bad_link_is_a_readable_page(
     assert response is not None and response.status == 400
     expect(page.locator("#error-reason")).to_contain_text("check digit")
     screenshot(page, "bad-link", database_url)
+    page.context.close()
+
+
+def test_a_copied_code_is_flagged_on_its_page(
+    browser: Browser, scan_site: Site, database_url: str
+) -> None:
+    # One serial of the normal lot, scanned in Paris and then in Lyon a moment later.
+    url = scan_site.urls["normal"] + "/21/C0PY1"
+    for place in ("48.8566,2.3522", "45.7640,4.8357"):
+        response = httpx.get(url, headers={COARSE_LOCATION_HEADER: place}, timeout=30)
+        assert response.status_code == 200
+    app = scan_site.server.config.app
+    app.state.scans.flush()  # the scans, written and judged now rather than in half a second
+
+    page = phone_page(browser)
+    page.goto(url)
+    warning = page.locator("#copy-warning")
+    expect(warning).to_be_visible()
+    expect(warning.locator("h2")).to_have_text("This code may be a copy")
+    expect(warning).to_contain_text("km apart")
+    expect(warning).to_contain_text("Suspected counterfeit")
+    assert warning.bounding_box()["y"] < 120  # type: ignore[index]  # seen before anything else
+    expect(page.locator("#supplier-grade")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    screenshot(page, "copied-code", database_url)
+    # Another serial of the same lot is not touched.
+    page.goto(scan_site.urls["normal"] + "/21/GENUINE1")
+    expect(page.locator("#copy-warning")).to_have_count(0)
     page.context.close()

@@ -238,4 +238,10 @@ def measure_scan(
                     base, ["/.well-known/gs1resolver"], connections=connections, seconds=seconds
                 )
                 scan = run_wrk(base, paths, connections=connections, seconds=seconds)
-    return {"bare": bare, "scan": scan}
+                # Serial pages: every view is also a scan, buffered and written in batches.
+                serials = [f"{path}/21/S{n}" for path in paths for n in range(4)]
+                with httpx.Client(base_url=base, timeout=30) as client:
+                    for path in serials * 2:
+                        client.get(path).raise_for_status()
+                serial = run_wrk(base, serials, connections=connections, seconds=seconds)
+    return {"bare": bare, "scan": scan, "serial": serial}

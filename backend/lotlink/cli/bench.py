@@ -100,6 +100,7 @@ def scan(
     runs = (
         ("bare (/.well-known/gs1resolver)", figures["bare"]),
         (f"scan pages ({lots} lots)", figures["scan"]),
+        (f"serial pages ({4 * lots}, recorded)", figures["serial"]),
     )
     for name, run in runs:
         typer.echo(

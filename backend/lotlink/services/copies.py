@@ -122,8 +122,10 @@ def distance_km(a: Place, b: Place) -> float:
     return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
 
 
-def _minutes(delta: timedelta) -> str:
+def _duration(delta: timedelta) -> str:
     minutes = delta.total_seconds() / 60
+    if minutes < 1:
+        return "under a minute"
     if minutes < 120:
         return f"{minutes:.0f} min"
     return f"{minutes / 60:.1f} h"
@@ -145,11 +147,15 @@ def impossible_travel(scans: Sequence[Scan], policy: CopyPolicy) -> CopySignal |
     if worst is None:
         return None
     speed, before, after, km = worst
-    pace = "at the same moment" if math.isinf(speed) else f"{speed:,.0f} km/h"
+    # Beyond a few times the limit a figure says nothing more ("11,452,298 km/h"): say it plainly.
+    pace = (
+        f"{speed:,.0f} km/h, faster than {policy.max_speed_kmh:,.0f} km/h"
+        if speed < 10 * policy.max_speed_kmh
+        else "faster than anything travels"
+    )
     reason = (
-        f"scanned near {before.place} at {before.at:%Y-%m-%d %H:%M} UTC and near {after.place} "
-        f"{_minutes(after.at - before.at)} later: {km:,.0f} km apart, {pace}, faster than "
-        f"{policy.max_speed_kmh:,.0f} km/h"
+        f"scanned near {before.place} and, {_duration(after.at - before.at)} later, near "
+        f"{after.place} (latitude, longitude): {km:,.0f} km apart, {pace}"
     )
     figures = {
         "distance_km": round(km, 1),
@@ -176,7 +182,7 @@ def scan_rate(scans: Sequence[Scan], policy: CopyPolicy) -> CopySignal | None:
         return None
     first = times[busiest[0]]
     reason = (
-        f"scanned {count} times within {_minutes(policy.rate_window)} from "
+        f"scanned {count} times within {_duration(policy.rate_window)} from "
         f"{first:%Y-%m-%d %H:%M} UTC; one pack is not scanned more than "
         f"{policy.rate_limit} times in that time"
     )

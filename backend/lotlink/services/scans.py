@@ -14,21 +14,23 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select, tuple_
+from sqlalchemy import insert, or_, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from lotlink.config import Settings
 from lotlink.gs1.digital_link import DigitalLink
 from lotlink.indexer.derived import lot_journey
-from lotlink.models import CopyFlag, Lot, SerialScan
+from lotlink.models import CopyFlag, CopyRule, Lot, SerialScan
 from lotlink.services.alerts import AlertSignal, raise_alert
 from lotlink.services.copies import (
+    EARTH_RADIUS_KM,
     CopyPolicy,
     CopySignal,
     Place,
@@ -39,12 +41,17 @@ from lotlink.services.copies import (
 
 log = logging.getLogger("lotlink.scans")
 
-#: How far back a serial's scans are read when it is judged (the rules look at neighbours and
-#: at one rate window; a week covers both with room).
-LOOKBACK = timedelta(days=7)
+#: No two places on Earth are further apart than this (half the great circle).
+HALF_EARTH_KM = math.pi * EARTH_RADIUS_KM
 #: At most this many of a serial's newest scans are judged (a copied code on a million packs
 #: must not make one flush read a million rows).
 MAX_SCANS = 2000
+
+
+def travel_reach(policy: CopyPolicy) -> timedelta:
+    """How far back from a new scan an older located one can still make impossible travel: the
+    furthest trip on Earth at the top plausible speed (any pair further apart is possible)."""
+    return timedelta(hours=HALF_EARTH_KM / policy.max_speed_kmh)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,14 +74,28 @@ def recorded_serials(session: Session, lot: Lot) -> frozenset[str]:
     return serials_in(events, gtin=lot.gtin, lot_code=lot.lot_code)
 
 
-def serial_scans(session: Session, lot_key: str, serial: str, *, now: datetime) -> list[Scan]:
+def serial_scans(
+    session: Session,
+    lot_key: str,
+    serial: str,
+    *,
+    since: datetime | None,
+    located_since: datetime | None,
+) -> list[Scan]:
+    """The serial's scans from `since`, and its located ones from `located_since` (None: none)."""
+    reach = [
+        *([SerialScan.scanned_at >= since] if since is not None else []),
+        *(
+            [SerialScan.lat_tenths.is_not(None) & (SerialScan.scanned_at >= located_since)]
+            if located_since is not None
+            else []
+        ),
+    ]
+    if not reach:
+        return []
     rows = session.execute(
         select(SerialScan.scanned_at, SerialScan.lat_tenths, SerialScan.lon_tenths)
-        .where(
-            SerialScan.lot_key == lot_key,
-            SerialScan.serial == serial,
-            SerialScan.scanned_at >= now - LOOKBACK,
-        )
+        .where(SerialScan.lot_key == lot_key, SerialScan.serial == serial, or_(*reach))
         .order_by(SerialScan.scanned_at.desc())
         .limit(MAX_SCANS)
     )
@@ -89,38 +110,47 @@ def judge_serial(
     serial: str,
     policy: CopyPolicy,
     *,
+    earliest: datetime,
     now: datetime | None = None,
     recorded: frozenset[str] | None = None,
 ) -> list[CopyFlag]:
-    """Runs the copy rules on `serial` of `lot`; stores and returns the flags that are new."""
+    """Runs the copy rules not yet flagged for `serial` of `lot`, whose scans from `earliest`
+    on are new (older ones were judged when they were new, so only those within a rule's reach
+    of the new ones are read); stores the new flags and alerts (the caller commits)."""
     moment = now or datetime.now(UTC)
-    scans = serial_scans(session, lot.lot_key, serial, now=moment)
-    if recorded is None:
-        recorded = recorded_serials(session, lot)
-    signals = copy_signals(serial, scans, recorded, policy)
-    if not signals:
-        return []
     known = set(
         session.scalars(
             select(CopyFlag.rule).where(CopyFlag.lot_key == lot.lot_key, CopyFlag.serial == serial)
         )
     )
+    if known >= set(CopyRule):
+        return []  # a flooded copy costs one small query per flush, not a recount
+    scans = serial_scans(
+        session,
+        lot.lot_key,
+        serial,
+        since=None if CopyRule.SCAN_RATE in known else earliest - policy.rate_window,
+        located_since=None
+        if CopyRule.IMPOSSIBLE_TRAVEL in known
+        else earliest - travel_reach(policy),
+    )
+    if recorded is None:
+        recorded = recorded_serials(session, lot)
+    signals = [s for s in copy_signals(serial, scans, recorded, policy) if s.rule not in known]
+    if not signals:
+        return []
     new = [
         CopyFlag(
             lot_key=lot.lot_key, serial=serial, rule=s.rule, reason=s.reason, detected_at=moment
         )
         for s in signals
-        if s.rule not in known
     ]
-    if not new:
-        return []
-    session.add_all(new)
     try:
-        session.flush()
+        with session.begin_nested():
+            session.add_all(new)
     except IntegrityError:  # another process flagged it first: its flag stands
-        session.rollback()
         return []
-    for flag, signal in zip(new, [s for s in signals if s.rule not in known], strict=True):
+    for flag, signal in zip(new, signals, strict=True):
         report_copy(session, lot, flag, signal)
     return new
 
@@ -175,12 +205,13 @@ def store_scans(
             )
         }
         rows: list[dict[str, Any]] = []
-        touched: dict[tuple[str, str], Lot] = {}
+        touched: dict[tuple[str, str], tuple[Lot, datetime]] = {}
         for scan in scans:
             lot = lots.get((scan.gtin, scan.lot_code))
             if lot is None:
                 continue
-            touched[(lot.lot_key, scan.serial)] = lot
+            earliest = touched.get((lot.lot_key, scan.serial), (lot, scan.at))[1]
+            touched[(lot.lot_key, scan.serial)] = (lot, min(earliest, scan.at))
             rows.append(
                 {
                     "lot_key": lot.lot_key,
@@ -196,11 +227,20 @@ def store_scans(
         session.commit()
         flags: list[CopyFlag] = []
         serials_of: dict[str, frozenset[str]] = {}
-        for (lot_key, serial), lot in touched.items():
+        for (lot_key, serial), (lot, earliest) in touched.items():
             if lot_key not in serials_of:
                 serials_of[lot_key] = recorded_serials(session, lot)
-            flags.extend(judge_serial(session, lot, serial, policy, recorded=serials_of[lot_key]))
-            session.commit()
+            flags.extend(
+                judge_serial(
+                    session,
+                    lot,
+                    serial,
+                    policy,
+                    earliest=earliest,
+                    recorded=serials_of[lot_key],
+                )
+            )
+        session.commit()
         return flags
 
 
