@@ -11,8 +11,8 @@ from fixtures.writepath import *  # noqa: F403
 from lotlink.config import Settings
 
 
-@pytest.fixture
-def write_settings(service_settings: Settings) -> Settings:  # type: ignore[no-redef]
+@pytest.fixture  # type: ignore[no-redef]
+def write_settings(service_settings: Settings) -> Settings:
     """No background anchorer, sweep or deliverer: the tests run each step themselves."""
     return service_settings.model_copy(
         update={

@@ -5,6 +5,7 @@ chain in one step and links it."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,7 +17,7 @@ from alerts.receiver import Receiver, running_receiver
 from fixtures.writepath import Party, WritePath, gtin
 from lotlink.gs1.digital_link import DigitalLink
 from lotlink.models import DeliveryState, WebhookDelivery
-from lotlink.services.webhook_delivery import RETRY_SCHEDULE, deliver_due
+from lotlink.services.webhook_delivery import RETRY_SCHEDULE, deliver_due, start_deliverer
 from lotlink.vocabulary import Role
 
 FORMULA = gtin(701)
@@ -214,3 +215,49 @@ def test_alert_inputs_are_checked(write_path: WritePath) -> None:
     bad_state = wp.client.get("/api/v1/alerts", params={"state": "sleeping"}, headers=plant.headers)
     assert bad_state.status_code == 422
     assert wp.client.delete("/api/v1/webhooks/999", headers=plant.headers).status_code == 404
+
+
+def test_a_refused_message_is_retried_on_schedule_then_given_up(
+    write_path: WritePath, receiver: Receiver
+) -> None:
+    wp = write_path
+    plant = wp.actor(Role.SUPPLIER)
+    carrier = wp.actor(Role.CARRIER)
+    register_hook(wp, plant, receiver, "/plant")
+    complain(wp, shipped_lot(wp, plant, carrier, "F-GIVEUP"), 3)
+    receiver.statuses = [500] * 100
+
+    moment = datetime.now(UTC)
+    assert len(deliver_due(wp.sessions, now=moment)) == 2  # both alerts, refused
+    for wait in RETRY_SCHEDULE:
+        assert deliver_due(wp.sessions, now=moment + timedelta(seconds=wait - 1)) == []
+        moment += timedelta(seconds=wait)
+        assert len(deliver_due(wp.sessions, now=moment)) == 2
+    assert deliver_due(wp.sessions, now=moment + timedelta(days=30)) == []
+    with wp.session() as session:
+        deliveries = session.scalars(select(WebhookDelivery)).all()
+    assert {(d.state, d.attempts, d.last_status) for d in deliveries} == {
+        (DeliveryState.FAILED, len(RETRY_SCHEDULE) + 1, 500)
+    }
+
+
+def test_the_service_delivers_queued_messages_in_the_background(
+    write_path: WritePath, receiver: Receiver
+) -> None:
+    wp = write_path
+    plant = wp.actor(Role.SUPPLIER)
+    carrier = wp.actor(Role.CARRIER)
+    register_hook(wp, plant, receiver, "/plant")
+    complain(wp, shipped_lot(wp, plant, carrier, "F-BACKGROUND"), 3)
+
+    deliverer = start_deliverer(wp.settings, wp.sessions.kw["bind"])
+    try:
+        deadline = time.monotonic() + 30
+        while len(receiver.verified("/plant")) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        deliverer.stop()
+    assert sorted(p["data"]["rule"] for p in receiver.verified("/plant")) == [
+        "burst",
+        "poisson_rate",
+    ]

@@ -4,6 +4,7 @@ how exposure is counted from shipments, and how alerts are updated, closed and r
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -26,9 +27,9 @@ SETTINGS = Settings()  # the documented defaults: p < 0.001, prior 1 per 10,000,
 
 
 @pytest.fixture
-def session(sessions: sessionmaker[Session]) -> Session:
+def session(sessions: sessionmaker[Session]) -> Iterator[Session]:
     with sessions() as session:
-        yield session  # type: ignore[misc]
+        yield session
 
 
 def history(market: Market, *, lots: int = 20, units: int = 10_000, each: int = 1) -> None:
@@ -68,7 +69,7 @@ def test_a_lot_complained_of_far_above_its_product_rate_raises_a_rate_alert(
     expected = (2 + 20) / (20_000 + 200_000) * 10_000  # prior 2 over 20,000 units, plus history
     assert alert.statistic["expected"] == pytest.approx(expected)
     assert alert.p_value == pytest.approx(poisson.sf(7, expected))
-    assert alert.p_value < 2e-5
+    assert alert.p_value is not None and alert.p_value < 2e-5
     assert alert.state is AlertState.OPEN and alert.supplier_address == market.supplier
     assert "8 complaints about 10,000 H87 shipped" in alert.reason
     assert "one-sided Poisson p = " in alert.reason

@@ -189,7 +189,7 @@ def alert_view(alert: Alert, lot: Lot | None) -> AlertPublic:
 # --- Reading -----------------------------------------------------------------------------------
 
 
-def visible_to(actor: Actor) -> Select[tuple[Alert]]:
+def visible_to(actor: Actor) -> Select[Any]:
     """Alerts `actor` may see: all for a regulator, else those concerning it."""
     query = select(Alert)
     if Role.REGULATOR not in actor_roles(actor):

@@ -53,7 +53,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from scipy.stats import poisson
-from sqlalchemy import Engine, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Engine, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from lotlink.config import Settings
@@ -124,8 +124,9 @@ class ProductFigures:
         return Baseline(rate=rate, complaints=complaints, units=units, lots=len(others))
 
 
-def _counted() -> list[object]:
-    return [ProblemReport.category.not_in(NOT_ABOUT_THE_LOT)]
+def _counted() -> ColumnElement[bool]:
+    """Reports that count against their lot."""
+    return ProblemReport.category.not_in(NOT_ABOUT_THE_LOT)
 
 
 def product_figures(session: Session, gtin: str) -> ProductFigures:
@@ -141,7 +142,7 @@ def product_figures(session: Session, gtin: str) -> ProductFigures:
         session.execute(
             select(ProblemReport.lot_key, func.count())
             .join(Lot, Lot.lot_key == ProblemReport.lot_key)
-            .where(Lot.gtin == gtin, *_counted())
+            .where(Lot.gtin == gtin, _counted())
             .group_by(ProblemReport.lot_key)
         ).all()
     )
@@ -193,18 +194,13 @@ def _shipped_milli(session: Session, gtin: str) -> dict[str, int]:
 
 
 def recent_complaints(session: Session, lot_key: str, *, since: datetime) -> int:
-    return int(
-        session.scalar(
-            select(func.count())
-            .select_from(ProblemReport)
-            .where(
-                ProblemReport.lot_key == lot_key,
-                ProblemReport.received_at > since,
-                *_counted(),
-            )
-        )
-        or 0
+    """Complaints about the lot received after `since`."""
+    counted = session.scalar(
+        select(func.count())
+        .select_from(ProblemReport)
+        .where(ProblemReport.lot_key == lot_key, ProblemReport.received_at > since, _counted())
     )
+    return int(counted or 0)
 
 
 def _fmt(value: float) -> str:

@@ -90,8 +90,8 @@ def _send(client: httpx.Client, delivery: WebhookDelivery, url: str, secret: str
         response = client.post(url, content=delivery.body.encode("utf-8"), headers=headers)
     except httpx.HTTPError as error:
         return Attempt(delivery.id, None, f"{type(error).__name__}: {error}"[:500])
-    error = None if 200 <= response.status_code < 300 else response.text[:500]
-    return Attempt(delivery.id, response.status_code, error)
+    refusal = None if 200 <= response.status_code < 300 else response.text[:500]
+    return Attempt(delivery.id, response.status_code, refusal)
 
 
 def _record(session: Session, attempt: Attempt, *, now: datetime) -> None:
@@ -125,7 +125,9 @@ def deliver_due(
     limit: int = BATCH,
     now: datetime | None = None,
 ) -> list[Attempt]:
-    """Sends the deliveries that are due (at most `limit`) once each; returns the attempts."""
+    """Sends the deliveries due at `now` (default: the clock; at most `limit`) once each and
+    schedules the retries of those refused from `now`; returns the attempts. Signatures always
+    carry the real time, which receivers check."""
     moment = now or datetime.now(UTC)
     with sessions() as session:
         claimed = _claim(session, now=moment, limit=limit)
@@ -144,7 +146,7 @@ def deliver_due(
         if own_client:
             http.close()
     with sessions() as session:
-        done = datetime.now(UTC)
+        done = datetime.now(UTC) if now is None else now  # the clock retries count from
         for attempt in attempts:
             _record(session, attempt, now=done)
         session.commit()
