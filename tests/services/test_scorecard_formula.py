@@ -14,6 +14,7 @@ from lotlink.models import Actor, Certificate, SubjectKind
 from lotlink.services.scorecards import (
     Component,
     Scorecard,
+    Shipment,
     SupplierRecord,
     combine,
     grade_of,
@@ -47,8 +48,18 @@ def known_record() -> SupplierRecord:
     return SupplierRecord(
         # 9 of 10 inspections passed this year; one old failure is outside the window.
         inspections=[(days_ago(10 + i), i != 3) for i in range(10)] + [(days_ago(400), False)],
-        # 4,000 units shipped in the window, 2 complaints: 0.5 per 1,000 -> 87.5.
-        shipped=[(days_ago(50), 2500.0), (days_ago(20), 1500.0), (days_ago(500), 9000.0)],
+        # 4,000 units shipped in the window, 2 complaints: 0.5 per 1,000 -> 87.5. Lot A went
+        # plant -> distributor (counted once: 2,500), lot B's two shipments say 1,700 of its
+        # 1,500 (at most the lot: 1,500), lot C was shipped long ago.
+        shipped=[
+            Shipment(days_ago(50), "A", "plant", 2500.0),
+            Shipment(days_ago(45), "A", "distributor", 1500.0),
+            Shipment(days_ago(44), "A", "distributor", 1000.0),
+            Shipment(days_ago(20), "B", "plant", 900.0),
+            Shipment(days_ago(19), "B", "plant", 800.0),
+            Shipment(days_ago(500), "C", "plant", 9000.0),
+        ],
+        lot_units={"A": 2800.0, "B": 1500.0, "C": 9000.0},
         complaints=[days_ago(15), days_ago(5)],
         # One class II recall this year (-30 -> 70), one class I long ago.
         recalls=[(days_ago(100), 2), (days_ago(800), 1)],
@@ -109,7 +120,7 @@ def test_grade_bands(score: float, grade: str) -> None:
 
 def test_complaints_bottom_out_and_recalls_do_not_go_below_zero() -> None:
     record = SupplierRecord(
-        shipped=[(days_ago(5), 1000.0)],
+        shipped=[Shipment(days_ago(5), "A", None, 1000.0)],
         complaints=[days_ago(1)] * 6,
         recalls=[(days_ago(2), 1), (days_ago(3), 1), (days_ago(4), 2)],
     )

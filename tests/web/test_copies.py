@@ -17,6 +17,7 @@ from lotlink.services.copies import COARSE_LOCATION_HEADER
 from lotlink.services.scans import ScanRecorder
 from lotlink.services.webhooks import register_endpoint
 from lotlink.vocabulary import Role
+from web.test_session import client_of, sign_in
 
 PARIS, LYON, VERSAILLES = "48.8566,2.3522", "45.7640,4.8357", "48.8049,2.1204"
 WARNING = "This code may be a copy"
@@ -175,3 +176,23 @@ def test_only_serial_pages_are_recorded_and_only_time_and_a_rounded_place_are_ke
         ("0300", 489, 24),
         ("0300", None, None),
     ]
+
+
+def test_the_supplier_signed_in_sees_its_flagged_codes_on_its_page(
+    write_path: WritePath, supplier: Party, lot: dict[str, Any]
+) -> None:
+    page(write_path, lot, "0400", PARIS)
+    page(write_path, lot, "0400", LYON)
+    assert flagged(write_path) == [("0400", CopyRule.IMPOSSIBLE_TRAVEL)]
+    with write_path.session() as session:
+        gln = session.get_one(Actor, supplier.address.lower()).gln
+    stranger = write_path.actor(Role.SUPPLIER, name="Another supplier")
+
+    public = write_path.client.get(f"/suppliers/{gln}").text
+    assert 'id="flagged"' not in public and "0400" not in public
+    for party, sees in ((stranger, False), (supplier, True)):
+        with client_of(write_path) as browser:
+            assert sign_in(browser, party, next_path=f"/suppliers/{gln}").status_code == 303
+            text = browser.get(f"/suppliers/{gln}").text
+        assert ('id="flagged"' in text) is sees
+        assert ("Lot SER-1, serial 0400" in text) is sees

@@ -17,10 +17,12 @@ on-time responses      10     share of problem-report deadlines (first response,
 
 The score is the weighted mean of the measures that have data (no inspection, nothing shipped or
 no deadline due leaves that measure out, and the others' weights are scaled up to 100); the
-grade is A from 90, B from 75, C from 60, D from 40, else E. A lot's units shipped are its
-registered quantity, counted once, from its first shipment (units are the lot's own: packs,
-litres, kilograms). Complaints are problem reports, except those reporting a suspected
-counterfeit (a copy is not the supplier's fault).
+grade is A from 90, B from 75, C from 60, D from 40, else E. Units shipped and complaints are
+counted as the complaint alerts count them (`lotlink.services.complaint_alerts`): a lot's units
+shipped in the window are the largest total its shipments from any one place add up to (a
+shipment naming no quantity, or another unit, counts as the whole lot), at most its registered
+quantity, in the lot's own unit (packs, litres, kilograms); complaints are problem reports
+except those reporting a suspected counterfeit (a copy is not the supplier's fault).
 
 The history is the same computation at the start of each of the last twelve months, using only
 what the record says had happened by then (event times, report arrival, recall issue, certificate
@@ -36,7 +38,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lotlink.errors import SupplierNotFoundError
@@ -46,14 +48,15 @@ from lotlink.models import (
     Actor,
     Certificate,
     Checkpoint,
+    CheckpointLot,
     CheckpointStatus,
     Lot,
     ProblemReport,
     Recall,
     RecallLot,
-    ReportCategory,
     SubjectKind,
 )
+from lotlink.services.complaint_alerts import NOT_ABOUT_THE_LOT
 from lotlink.vocabulary import CertificateKind, CheckpointKind
 
 WINDOW = timedelta(days=365)
@@ -121,12 +124,39 @@ class Scorecard:
     formula: str = FORMULA
 
 
+@dataclass(frozen=True, slots=True)
+class Shipment:
+    """One lot's part of a shipment: when, from where, and how many of the lot's units."""
+
+    at: datetime
+    lot_key: str
+    place: str | None
+    units: float
+
+
+def units_shipped(
+    shipments: Sequence[Shipment], lot_units: dict[str, float], since: datetime, at: datetime
+) -> float:
+    """Units that reached the market in (`since`, `at`]: per lot, the largest total shipped
+    from one place (each unit passes every tier once), at most the lot's quantity."""
+    per_place: dict[tuple[str, str | None], float] = {}
+    for item in shipments:
+        if since < item.at <= at:
+            key = (item.lot_key, item.place)
+            per_place[key] = per_place.get(key, 0.0) + item.units
+    per_lot: dict[str, float] = {}
+    for (lot_key, _), units in per_place.items():
+        per_lot[lot_key] = max(per_lot.get(lot_key, 0.0), units)
+    return sum(min(units, lot_units.get(lot_key, units)) for lot_key, units in per_lot.items())
+
+
 @dataclass
 class SupplierRecord:
     """Everything the scorecard of one supplier reads, loaded once for all its snapshots."""
 
     inspections: list[tuple[datetime, bool]] = field(default_factory=list)
-    shipped: list[tuple[datetime, float]] = field(default_factory=list)  # first shipment, units
+    shipped: list[Shipment] = field(default_factory=list)
+    lot_units: dict[str, float] = field(default_factory=dict)  # registered quantity, per lot
     complaints: list[datetime] = field(default_factory=list)
     recalls: list[tuple[datetime, int]] = field(default_factory=list)
     certificates: list[Certificate] = field(default_factory=list)
@@ -160,7 +190,7 @@ def measure(record: SupplierRecord, at: datetime) -> Snapshot:
         f"{_share(passed, len(inspected))} inspections passed",
     )
 
-    units = sum(n for when, n in record.shipped if since < when <= at)
+    units = units_shipped(record.shipped, record.lot_units, since, at)
     complained = sum(1 for when in record.complaints if since < when <= at)
     rate = None if units <= 0 else 1000.0 * complained / units
     complaints = Component(
@@ -241,24 +271,34 @@ def load_record(session: Session, supplier: Actor, *, since: datetime) -> Suppli
             )
         )
     ]
-    first_shipped = (
-        select(Checkpoint.primary_lot_key, func.min(Checkpoint.event_time).label("at"))
+    lots = session.execute(
+        select(Lot.lot_key, Lot.quantity_milli, Lot.unit).where(
+            Lot.owner_address == supplier.address
+        )
+    ).all()
+    record.lot_units = {key: milli / 1000 for key, milli, _ in lots}
+    unit_of = {key: unit for key, _, unit in lots}
+    shipments = session.execute(
+        select(
+            Checkpoint.event_time,
+            CheckpointLot.lot_key,
+            Checkpoint.location_gln,
+            CheckpointLot.quantity_milli,
+            CheckpointLot.unit,
+        )
+        .join(CheckpointLot, CheckpointLot.checkpoint_digest == Checkpoint.digest)
         .where(
-            Checkpoint.primary_lot_key.in_(owned),
+            CheckpointLot.lot_key.in_(owned),
             Checkpoint.kind == CheckpointKind.SHIPPED,
             Checkpoint.status != CheckpointStatus.FAILED,
+            Checkpoint.event_time > since,
         )
-        .group_by(Checkpoint.primary_lot_key)
-        .subquery()
     )
-    record.shipped = [
-        (when, quantity_milli / 1000)
-        for when, quantity_milli in session.execute(
-            select(first_shipped.c.at, Lot.quantity_milli)
-            .join(Lot, Lot.lot_key == first_shipped.c.primary_lot_key)
-            .where(first_shipped.c.at > since)
-        )
-    ]
+    for when, lot_key, place, milli, unit in shipments:
+        # No quantity, or one in another unit than the lot's: the whole lot, as complaints do.
+        same = unit is None or unit == unit_of.get(lot_key)
+        units = milli / 1000 if milli is not None and same else record.lot_units.get(lot_key, 0.0)
+        record.shipped.append(Shipment(when, lot_key, place, units))
     reports = session.execute(
         select(
             ProblemReport.received_at,
@@ -270,7 +310,7 @@ def load_record(session: Session, supplier: Actor, *, since: datetime) -> Suppli
         ).where(ProblemReport.lot_key.in_(owned), ProblemReport.received_at > since - WINDOW)
     )
     for received, category, response_due, responded, resolution_due, resolved in reports:
-        if category is not ReportCategory.SUSPECTED_COUNTERFEIT:
+        if category not in NOT_ABOUT_THE_LOT:
             record.complaints.append(received)
         record.deadlines.append((response_due, responded))
         record.deadlines.append((resolution_due, resolved))
