@@ -15,8 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any, cast
 
 from eth_utils import to_checksum_address
@@ -28,7 +26,6 @@ from lotlink.chain.typed_data import recover_typed, sign_typed
 from lotlink.epcis.build import (
     CONTEXT,
     DOCUMENTS,
-    bare_term,
     finish_event,
     lot_of_uri,
     stored_document,
@@ -54,6 +51,7 @@ from lotlink.models import (
 from lotlink.models.types import utc_now
 from lotlink.services.actors import actor_roles
 from lotlink.services.chain_access import ChainAccess
+from lotlink.services.checkpoint_rows import TouchedLot, distinct_lots, event_columns, to_milli
 from lotlink.vocabulary import CheckpointKind, Role
 
 #: Who may record which kind: the contracts' table (`recordCheckpoint`), enforced here first.
@@ -80,14 +78,6 @@ class Signer:
         return cls(
             to_checksum_address(actor.address), actor.custody == Custody.CUSTODIAL, actor.gln
         )
-
-
-@dataclass(frozen=True, slots=True)
-class TouchedLot:
-    lot_key: str
-    field: str  # the request field that names it
-    quantity_milli: int | None = None
-    unit: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,15 +109,6 @@ def check_kind_role(actor: Actor, kind: CheckpointKind) -> None:
         raise RoleNotAllowedError(
             actor=actor.address, action=f"record {kind} checkpoints", allowed=list(allowed)
         )
-
-
-def to_milli(quantity: Any) -> int | None:
-    """A quantity as thousandths, when it is exactly that; None otherwise."""
-    try:
-        milli = Decimal(str(quantity)) * 1000
-    except (InvalidOperation, ValueError):
-        return None
-    return int(milli) if milli == milli.to_integral_value() and 0 <= milli < 2**63 else None
 
 
 def checkpoint_message(digest: bytes, lot_key_hex: str, kind: CheckpointKind) -> dict[str, Any]:
@@ -271,24 +252,6 @@ def _signature(chain: ChainAccess, signer: Signer, draft: EventDraft, digest: by
     return sign_typed(account, "Checkpoint", message, domain)
 
 
-def _party(entries: Any, key: str) -> str | None:
-    if isinstance(entries, list) and entries and isinstance(entries[0], dict):
-        value = entries[0].get(key)
-        return str(value)[:200] if value is not None else None
-    return None
-
-
-def _location_gln(event: dict[str, Any]) -> str | None:
-    for name in ("bizLocation", "readPoint"):
-        value = event.get(name)
-        uri = value.get("id") if isinstance(value, dict) else None
-        if isinstance(uri, str) and uri.startswith("https://id.gs1.org/414/"):
-            gln = uri.removeprefix("https://id.gs1.org/414/").split("/")[0]
-            if len(gln) == 13 and gln.isdigit():
-                return gln
-    return None
-
-
 def _store(
     session: Session,
     signer: Signer,
@@ -301,34 +264,19 @@ def _store(
     key = "0x" + digest.hex()
     event = finish_event(event, digest)
     now = utc_now()
-    event_time = datetime.fromisoformat(event["eventTime"])
-    offset = str(event["eventTimeZoneOffset"])
-    read_point = event.get("readPoint")
-    biz_location = event.get("bizLocation")
     checkpoint = Checkpoint(
         digest=key,
         event_id=f"ni:///sha-256;{digest.hex()}?ver=CBV2.0",
         epcis_json=stored_document(event, context=draft.context, created=now),
-        event_type=str(event["type"]),
         kind=draft.kind,
-        biz_step=bare_term(event.get("bizStep")),
-        disposition=bare_term(event.get("disposition")),
-        event_time=event_time,
-        event_time_offset=offset,
         record_time=now,
-        read_point=read_point.get("id") if isinstance(read_point, dict) else None,
-        biz_location=biz_location.get("id") if isinstance(biz_location, dict) else None,
-        location_gln=_location_gln(event),
-        source_party=_party(event.get("sourceList"), "source"),
-        destination_party=_party(event.get("destinationList"), "destination"),
         primary_lot_key=draft.primary.lot_key,
         signer_address=signer.address.lower(),
         signature="0x" + signature.hex(),
+        **event_columns(event),
     )
     seen: set[str] = set()
-    for lot in draft.lots:
-        if lot.lot_key in seen:
-            continue
+    for lot in distinct_lots(list(draft.lots)):
         seen.add(lot.lot_key)
         checkpoint.lots.append(
             CheckpointLot(
@@ -381,4 +329,5 @@ __all__ = [
     "TouchedLot",
     "accept_event",
     "lot_of_uri",
+    "to_milli",
 ]

@@ -19,7 +19,6 @@ from lotlink.epcis.build import (
     LotRef,
     build_event,
     kind_of_event,
-    lots_named,
     previous_ids,
 )
 from lotlink.epcis.event_hash import document_events
@@ -29,6 +28,7 @@ from lotlink.models import Actor, Lot
 from lotlink.schemas.checkpoints import CheckpointCreate
 from lotlink.services.chain_access import ChainAccess
 from lotlink.services.checkpoint_forms import plain_checkpoint
+from lotlink.services.checkpoint_rows import touched_lots
 from lotlink.services.checkpoints import (
     Accepted,
     EventDraft,
@@ -127,25 +127,11 @@ def _captured_draft(
         raise _located(error, prefix) from None
     try:
         kind = kind_of_event(event)
-        touched: list[TouchedLot] = []
-        for path, ref, element in lots_named(event):
-            quantity = element.get("quantity")
-            unit = element.get("uom")
-            touched.append(
-                TouchedLot(
-                    lot_key=lot_key_hex(ref),
-                    field=prefix + path[1:],
-                    quantity_milli=None if quantity is None else to_milli(quantity),
-                    unit=unit if isinstance(unit, str) else None,
-                )
-            )
+        touched = touched_lots(event, prefix=prefix)  # the signed lot first
         if not touched:
             raise InvalidInputError(
                 field=prefix, reason="names no lot (…/01/<GTIN>/10/<lot> or an LGTIN URN)"
             )
-        if kind.name == "TRANSFORMED":  # the signed lot is the first output
-            outputs = [t for t in touched if ".output" in t.field]
-            touched = outputs[:1] + [t for t in touched if t not in outputs[:1]]
         stated_raw = event.get(PREVIOUS)
         stated: list[bytes] | None = None
         if stated_raw is not None:
