@@ -11,9 +11,12 @@ import httpx
 from PIL import Image
 from playwright.sync_api import Browser, expect
 
+from fixtures.writepath import WritePath
+from lotlink.models import Actor
 from lotlink.services.copies import COARSE_LOCATION_HEADER
 from web.chromium import PHONE, phone_page, screenshot
 from web.site import Site
+from web.story import Story
 
 
 def test_normal_recalled_and_tampered_lots_as_a_phone_shows_them(
@@ -131,4 +134,25 @@ def test_a_copied_code_is_flagged_on_its_page(
     # Another serial of the same lot is not touched.
     page.goto(scan_site.urls["normal"] + "/21/GENUINE1")
     expect(page.locator("#copy-warning")).to_have_count(0)
+    page.context.close()
+
+
+def test_a_suppliers_scorecard_page_draws_its_grade_history(
+    browser: Browser, scan_site: Site, write_path: WritePath, story: Story, database_url: str
+) -> None:
+    with write_path.session() as session:
+        farm = session.get_one(Actor, story.parties["farm"].address.lower())
+    page = phone_page(browser)
+    page.goto(scan_site.urls["milk_b"])
+    page.locator("#supplier-grade").click()  # from the scan page to the supplier's scorecard
+    expect(page).to_have_url(f"{scan_site.base}/suppliers/{farm.gln}")
+    expect(page.locator("h1")).to_have_text("Green Valley Farm")
+    expect(page.locator("#grade")).to_have_text("D")
+    chart = page.locator("#grade-chart")
+    expect(chart).to_be_visible()
+    expect(chart.locator("circle")).to_have_count(14)
+    box = chart.bounding_box()
+    assert box is not None and box["width"] > 300 and box["height"] > 100
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    screenshot(page, "supplier-scorecard", database_url)
     page.context.close()

@@ -23,8 +23,8 @@ from lotlink.web.templating import render
 router = APIRouter(include_in_schema=False)
 
 # The chart's drawing box, in SVG user units (the SVG scales to the page's width).
-WIDTH, HEIGHT = 640, 240
-LEFT, RIGHT, TOP, BOTTOM = 40, 12, 12, 34
+WIDTH, HEIGHT = 640, 320
+LEFT, RIGHT, TOP, BOTTOM = 44, 16, 12, 44
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +42,7 @@ class Point:
     grade: str
     score: float
     label: str
+    ticked: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +80,8 @@ def grade_chart(snapshots: list[Snapshot]) -> GradeChart:
             grade=s.grade,
             score=s.score,
             label=f"{s.at:%b %Y}" if i < len(snapshots) - 1 else "now",
+            # Every fourth month and "now" are labelled; the month just before "now" would overlap.
+            ticked=i == len(snapshots) - 1 or (i % 4 == 0 and i < len(snapshots) - 2),
         )
         for i, s in enumerate(snapshots)
     ]
