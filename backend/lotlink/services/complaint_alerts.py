@@ -137,7 +137,6 @@ def product_figures(session: Session, gtin: str) -> ProductFigures:
             Lot.gtin == gtin
         )
     ).all()
-    quantity = {key: milli for key, _, _, _, milli in lots}
     complaints = dict(
         session.execute(
             select(ProblemReport.lot_key, func.count())
@@ -154,11 +153,9 @@ def product_figures(session: Session, gtin: str) -> ProductFigures:
         figures.lots[key] = LotFigures(key, code, owner, unit, units_milli / 1000, count)
     figures.alerted = set(
         session.scalars(
-            select(Alert.lot_key).where(
-                Alert.kind == KIND,
-                Alert.state != AlertState.CLOSED,
-                Alert.lot_key.in_(list(quantity)),
-            )
+            select(Alert.lot_key)
+            .join(Lot, Lot.lot_key == Alert.lot_key)
+            .where(Lot.gtin == gtin, Alert.kind == KIND, Alert.state != AlertState.CLOSED)
         )
     )
     return figures
