@@ -261,3 +261,23 @@ def test_the_service_delivers_queued_messages_in_the_background(
         "burst",
         "poisson_rate",
     ]
+
+
+def test_the_lots_supplier_escalates_to_a_voluntary_recall(write_path: WritePath) -> None:
+    wp = write_path
+    plant = wp.actor(Role.SUPPLIER)
+    carrier = wp.actor(Role.CARRIER)
+    lot = shipped_lot(wp, plant, carrier, "F-VOLUNTARY")
+    complain(wp, lot, 3)
+    alerts = wp.client.get("/api/v1/alerts", headers=plant.headers).json()
+    burst = next(a for a in alerts if a["rule"] == "burst")
+    wording = {"recall_class": 2, "reason": "Foreign matter reported in lot F-VOLUNTARY."}
+
+    escalated = wp.client.post(
+        f"/api/v1/alerts/{burst['id']}/escalate", json=wording, headers=plant.headers
+    )
+
+    assert escalated.status_code == 200, escalated.text
+    recall = wp.client.get(escalated.json()["links"]["recall"]).json()
+    assert recall["voluntary"] is True and recall["issuer"] == plant.address
+    assert [item["lot_code"] for item in recall["lots"]] == ["F-VOLUNTARY"]

@@ -7,9 +7,10 @@ their endpoints in the same transaction as the change itself.
 
 A rule reports a finding as an `AlertSignal`. While an alert about the same thing (its
 fingerprint: kind, rule and subject) is not closed, a new finding updates its figures instead of
-opening another. Once closed, a finding opens a new alert only if its ``observed`` figure grew
-past the one the closed alert had: closing says "these complaints are explained", not "never
-tell me again". A finding without an ``observed`` figure (a one-off event) is not raised again.
+opening another (and sends no new message: the API and pages show the latest figures). Once
+closed, a finding opens a new alert only if its ``observed`` figure grew past the one the closed
+alert had: closing says "these complaints are explained", not "never tell me again". A finding
+without an ``observed`` figure (a one-off event) is not raised again.
 """
 
 from __future__ import annotations
