@@ -107,6 +107,15 @@ class Settings(BaseSettings):
     indexer_manifest_timeout_seconds: float = Field(
         default=10.0, gt=0, description="How long a batch manifest fetch over HTTP may take."
     )
+    indexer_manifest_retry_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="First wait before an unavailable batch manifest is fetched again; each "
+        "further attempt waits twice as long.",
+    )
+    indexer_manifest_retry_max_seconds: float = Field(
+        default=600.0, gt=0, description="Longest wait between attempts at a batch manifest."
+    )
 
     # Data.
     database_url: str | None = Field(

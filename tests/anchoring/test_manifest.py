@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from lotlink.anchoring.manifest import (
     LEAF_ENCODING,
     ManifestError,
     ManifestEvent,
+    ManifestLot,
     ManifestStore,
     build_manifest,
     manifest_hash_of,
@@ -21,6 +24,7 @@ CONTRACT = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
 
 
 def _events(n: int) -> list[ManifestEvent]:
+    lot = "0x" + "ab" * 32
     return [
         ManifestEvent(
             digest="0x" + f"{i + 1:064x}",
@@ -30,6 +34,8 @@ def _events(n: int) -> list[ManifestEvent]:
             signer=SIGNER,
             signature="0x" + "cd" * 65,
             epcis_json='{"type":"EPCISDocument","note":"café"}',
+            record_time="2026-03-01T08:00:00.123456+00:00",
+            lots=(ManifestLot(lot, None if i == 0 else f"0x{i:064x}", 1000 * i, "KGM"),),
         )
         for i in range(n)
     ]
@@ -47,6 +53,28 @@ def test_a_manifest_rebuilds_its_tree_and_every_proof() -> None:
         assert event.epcis_json.endswith('"café"}')
     again = parse_manifest(manifest.content, expected_hash=manifest.manifest_hash)
     assert again.content == manifest.content
+
+
+def test_version_2_carries_each_lot_link_and_version_1_still_parses() -> None:
+    events = _events(2)
+    manifest = build_manifest(events, chain_id=31337, contract_address=CONTRACT)
+    document = json.loads(manifest.content)
+    assert document["version"] == 2
+    assert document["events"][1]["lots"] == [
+        {
+            "lotKey": "0x" + "ab" * 32,
+            "previous": f"0x{1:064x}",
+            "quantityMilli": 1000,
+            "unit": "KGM",
+        }
+    ]
+    assert parse_manifest(manifest.content).events == tuple(events)
+
+    old = build_manifest(events, chain_id=31337, contract_address=CONTRACT, version=1)
+    assert b'"lots"' not in old.content and b'"recordTime"' not in old.content
+    parsed = parse_manifest(old.content, expected_hash=old.manifest_hash)
+    assert parsed.version == 1 and parsed.root == manifest.root
+    assert all(e.lots is None and e.record_time is None for e in parsed.events)
 
 
 def test_altered_or_non_canonical_bytes_are_refused() -> None:

@@ -6,16 +6,34 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from eth_utils import keccak, to_checksum_address
+from eth_utils import keccak
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from fixtures.world import GLNS, World, gtin
-from lotlink.chain.merkle import StandardMerkleTree
-from lotlink.chain.typed_data import Authorization
+from lotlink.anchoring.manifest import (
+    Manifest,
+    ManifestEvent,
+    ManifestLot,
+    ManifestStore,
+    build_manifest,
+)
+from lotlink.chain.typed_data import Authorization, sign_typed
+from lotlink.epcis.build import (
+    CONTEXT,
+    CheckpointSpec,
+    LotRef,
+    QuantityLine,
+    build_event,
+    digest_of,
+    finish_event,
+    stored_document,
+)
+from lotlink.indexer.rebuild import check_event
 from lotlink.models import (
     Actor,
     ActorRole,
@@ -25,17 +43,18 @@ from lotlink.models import (
     Batch,
     Certificate,
     Checkpoint,
+    CheckpointDocument,
     CheckpointKind,
     CheckpointLot,
+    CheckpointStatus,
     IndexerCursor,
     LineageEdge,
     Lot,
+    OutboxEntry,
     Recall,
     RecallLot,
 )
 from lotlink.vocabulary import CertificateKind, Role, SubjectKind
-
-LEAF_ENCODING = ["bytes32", "bytes32", "address"]
 
 #: Every table the chain decides, and the columns that are not the chain's (left out).
 CHAIN_TABLES: dict[type[Base], tuple[str, ...]] = {
@@ -54,6 +73,23 @@ CHAIN_TABLES: dict[type[Base], tuple[str, ...]] = {
 }
 
 
+#: What an index rebuilt from the chain and the manifests must hold exactly as the live one
+#: does, and the columns only the write path or the anchorer knows (left out): actors' names
+#: and custody, lots' product names, when rows were written, the anchorer's sending state.
+REBUILT_TABLES: dict[type[Base], tuple[str, ...]] = {
+    Actor: ("name", "custody", "keystore_path", "created_at"),
+    ActorRole: (),
+    Lot: ("product_name", "created_at"),
+    LineageEdge: (),
+    Checkpoint: (),
+    CheckpointLot: (),
+    CheckpointDocument: (),
+    Batch: ("tx_nonce", "attempts", "last_error", "created_at", "sent_at"),
+    AnchorReceipt: ("created_at",),
+    AppliedLog: (),
+}
+
+
 def h32(label: str) -> bytes:
     return keccak(text=label)
 
@@ -62,11 +98,13 @@ def hex32(label: str) -> str:
     return "0x" + h32(label).hex()
 
 
-def snapshot(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
+def snapshot(
+    engine: Engine, tables: dict[type[Base], tuple[str, ...]] = CHAIN_TABLES
+) -> dict[str, list[tuple[Any, ...]]]:
     """Every chain-derived row, sorted, volatile columns left out."""
     result: dict[str, list[tuple[Any, ...]]] = {}
     with Session(engine) as session:
-        for model, skip in CHAIN_TABLES.items():
+        for model, skip in tables.items():
             table = model.__table__
             columns = [c for c in table.columns if c.name not in skip]
             rows = session.execute(select(*columns)).all()
@@ -74,29 +112,85 @@ def snapshot(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
     return result
 
 
-def manifest_bytes(events: list[tuple[str, str, str]], *, chain_id: int, contract: str) -> bytes:
-    """A Lotlink batch manifest (the anchorer's canonical form) for (digest, lot, signer)."""
-    tree = StandardMerkleTree.of([list(e) for e in events], LEAF_ENCODING)
-    document = {
-        "format": "lotlink-batch-manifest",
-        "version": 1,
-        "chainId": chain_id,
-        "contract": to_checksum_address(contract),
-        "root": tree.root,
-        "leafEncoding": LEAF_ENCODING,
-        "eventCount": len(events),
-        "events": [
-            {"index": i, "digest": d, "lotKey": lot, "signer": to_checksum_address(s)}
-            for i, (d, lot, s) in enumerate(events)
-        ],
-    }
-    return json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
+def signed_events(
+    world: World, lot: str, *, gtin14: str, lot_code: str, count: int
+) -> list[ManifestEvent]:
+    """`count` inspections of one lot, each chained after the last and signed by the supplier
+    over the deployment's domain, as the write path accepts them."""
+    supplier = world.actors[Role.SUPPLIER]
+    events: list[ManifestEvent] = []
+    previous: list[bytes] = []
+    for n in range(count):
+        spec = CheckpointSpec(
+            kind=CheckpointKind.INSPECTED, biz_step="inspecting", disposition="conformant",
+            event_time=datetime(2026, 3, 1, 8, n, tzinfo=UTC),
+            location_gln=str(GLNS[Role.SUPPLIER]),
+            lots=[QuantityLine(LotRef.of(gtin14, lot_code), Decimal(n + 1), "KGM")],
+            previous=tuple(previous),
+        )  # fmt: skip
+        event = build_event(spec)
+        digest = digest_of(event)
+        message = {"eventHash": digest, "lotKey": bytes.fromhex(lot[2:]),
+                    "kind": CheckpointKind.INSPECTED.code}  # fmt: skip
+        signature = sign_typed(supplier, "Checkpoint", message, world.lotlink.domain)
+        recorded = datetime(2026, 3, 1, 9, n, 0, 123456, tzinfo=UTC)
+        events.append(
+            ManifestEvent(
+                digest="0x" + digest.hex(),
+                event_id=f"ni:///sha-256;{digest.hex()}?ver=CBV2.0",
+                lot_key=lot,
+                kind=CheckpointKind.INSPECTED,
+                signer=supplier.address.lower(),
+                signature="0x" + signature.hex(),
+                epcis_json=stored_document(
+                    finish_event(event, digest), context=CONTEXT, created=recorded
+                ),
+                record_time=recorded.isoformat(timespec="microseconds"),
+                lots=(ManifestLot(lot, events[-1].digest if events else None, (n + 1) * 1000,
+                                  "KGM"),),
+            )
+        )  # fmt: skip
+        previous = [digest]
+    return events
+
+
+def anchor_manifest(world: World, manifest: Manifest, *, uri: str = "") -> None:
+    """The anchorer role anchors `manifest`'s root and hash, as the anchorer would."""
+    world.lotlink.transact(
+        "anchorBatch",
+        bytes.fromhex(manifest.root[2:]),
+        bytes.fromhex(manifest.manifest_hash[2:]),
+        len(manifest.events),
+        uri,
+        Authorization.direct().as_tuple(),
+        sender=world.actors[Role.ANCHORER],
+    )
+
+
+def store_accepted(engine: Engine, event: ManifestEvent, world: World) -> None:
+    """What the write path stores for an accepted event before any anchor: its rows, pending,
+    and its outbox entry."""
+    rebuilt = check_event(event, domain=world.lotlink.domain)
+    with Session(engine) as session, session.begin():
+        session.add(
+            Checkpoint(
+                **{**rebuilt.checkpoint, "status": CheckpointStatus.PENDING},
+                lots=[CheckpointLot(lot_key=x.lot_key, prev_digest=x.previous,
+                                    quantity_milli=x.quantity_milli, unit=x.unit)
+                      for x in rebuilt.links],
+            )
+        )  # fmt: skip
+        session.flush()
+        session.add(OutboxEntry(event_digest=rebuilt.digest))
+        lot = session.get(Lot, event.lot_key)
+        assert lot is not None
+        lot.head_digest = rebuilt.digest
 
 
 def add_checkpoint(
     engine: Engine, *, digest: str, lot_key: str, signer: str, prev: str | None = None
 ) -> None:
-    """What the write path stores for an accepted event (before any anchor)."""
+    """An accepted event's row with a made-up document (for a direct record of a digest)."""
     with Session(engine) as session, session.begin():
         session.add(
             Checkpoint(
@@ -127,16 +221,21 @@ class History:
     direct_digest: str = ""
     batch_root: str = ""
     batch_digests: list[str] = field(default_factory=list)
+    batch_events: list[ManifestEvent] = field(default_factory=list)
+    tag: str = "A"
+
+    @property
+    def child_ref(self) -> tuple[str, str]:
+        """The child lot's GTIN-14 and lot code."""
+        return gtin("0952123400003"), f"MIX{self.tag}"
 
 
 def write_lots(world: World, tag: str = "A") -> History:
     """Two raw lots and a child made of both, with quantities."""
-    history = History()
+    history = History(tag=tag)
     raw = world.register_lot(gtin("0952123400001"), f"RAW{tag}")
     other = world.register_lot(gtin("0952123400002"), f"OTH{tag}")
-    child = world.register_lot(
-        gtin("0952123400003"), f"MIX{tag}", parents=[raw, other], quantities=[1500, 250]
-    )
+    child = world.register_lot(*history.child_ref, parents=[raw, other], quantities=[1500, 250])
     history.raw, history.other, history.child = ("0x" + k.hex() for k in (raw, other, child))
     return history
 
@@ -145,7 +244,6 @@ def write_rest(world: World, history: History, *, manifests: Path | None) -> Non
     """Profiles, roles, certificates, recalls and anchors on top of `write_lots`."""
     supplier, inspector = world.actors[Role.SUPPLIER], world.actors[Role.INSPECTOR]
     certifier, regulator = world.actors[Role.CERTIFIER], world.actors[Role.REGULATOR]
-    anchorer = world.actors[Role.ANCHORER]
     world.send(
         "updateActorProfile", supplier.address, GLNS[Role.SUPPLIER], h32("profile-2"), by=supplier
     )
@@ -182,23 +280,14 @@ def write_rest(world: World, history: History, *, manifests: Path | None) -> Non
         CheckpointKind.INSPECTED.code,
         by=inspector,
     )
-    events = [(hex32(f"batched-{i}"), history.child, supplier.address.lower()) for i in range(3)]
-    history.batch_digests = [d for d, _, _ in events]
-    content = manifest_bytes(
-        events, chain_id=world.lotlink.chain_id, contract=world.lotlink.address
+    gtin14, lot_code = history.child_ref
+    events = signed_events(world, history.child, gtin14=gtin14, lot_code=lot_code, count=3)
+    history.batch_events = events
+    history.batch_digests = [e.digest for e in events]
+    manifest = build_manifest(
+        events, chain_id=world.lotlink.chain_id, contract_address=world.lotlink.address
     )
-    manifest_hash = keccak(content)
-    tree = StandardMerkleTree.of([list(e) for e in events], LEAF_ENCODING)
-    history.batch_root = tree.root
+    history.batch_root = manifest.root
     if manifests is not None:
-        manifests.mkdir(parents=True, exist_ok=True)
-        (manifests / f"0x{manifest_hash.hex()}.json").write_bytes(content)
-    world.lotlink.transact(
-        "anchorBatch",
-        bytes.fromhex(tree.root[2:]),
-        manifest_hash,
-        len(events),
-        "",
-        Authorization.direct().as_tuple(),
-        sender=anchorer,
-    )
+        ManifestStore(manifests).write(manifest)
+    anchor_manifest(world, manifest)

@@ -42,7 +42,7 @@ from lotlink.models import (
 from lotlink.vocabulary import Role
 
 from .conftest import MakeFollower
-from .scenario import add_checkpoint, snapshot, write_lots, write_rest
+from .scenario import add_checkpoint, snapshot, store_accepted, write_lots, write_rest
 
 
 def test_every_event_kind_is_indexed(
@@ -54,10 +54,10 @@ def test_every_event_kind_is_indexed(
     supplier = world.actors[Role.SUPPLIER].address.lower()
     inspector = world.actors[Role.INSPECTOR].address.lower()
     write_rest(world, history, manifests=manifests_dir)
-    # The write path stores accepted events (two of the batch's three) before they are indexed.
-    first, second = history.batch_digests[:2]
-    add_checkpoint(engine, digest=first, lot_key=history.child, signer=supplier)
-    add_checkpoint(engine, digest=second, lot_key=history.child, signer=supplier, prev=first)
+    # The write path stores accepted events (two of the batch's three) before they are indexed;
+    # the third is rebuilt from the batch's manifest.
+    for event in history.batch_events[:2]:
+        store_accepted(engine, event, world)
     add_checkpoint(engine, digest=history.direct_digest, lot_key=history.raw, signer=inspector)
     follower.catch_up()
 
@@ -112,13 +112,15 @@ def test_every_event_kind_is_indexed(
         assert batch.manifest_status is ManifestStatus.VERIFIED and batch.event_count == 3
         batched = session.scalars(select(AnchorReceipt).where(
             AnchorReceipt.batch_root == history.batch_root)).all()  # fmt: skip
-        assert {r.event_digest for r in batched} == set(history.batch_digests[:2])
+        assert {r.event_digest for r in batched} == set(history.batch_digests)
         assert all(len(r.proof) >= 1 for r in batched)
         anchored = session.scalars(select(Checkpoint.digest).where(
             Checkpoint.status == CheckpointStatus.ANCHORED)).all()  # fmt: skip
-        assert set(anchored) == {history.direct_digest, *history.batch_digests[:2]}
+        assert set(anchored) == {history.direct_digest, *history.batch_digests}
         journey = lot_journey(session, history.child)
-        assert [step.receipt is not None for step in journey] == [True, True]
+        assert [step.checkpoint.digest for step in journey] == history.batch_digests
+        assert [step.receipt is not None for step in journey] == [True, True, True]
+        assert child.head_digest == history.batch_digests[-1]
 
         head = world.w3.eth.block_number
         cursor = session.get(IndexerCursor, "lotlink")
@@ -142,8 +144,9 @@ def test_applying_twice_equals_once(
     # ...and straight through the handlers, bypassing the applied-log guard.
     raws = follower.fetcher.logs_between(world.deployed_block, world.w3.eth.block_number)
     logs = follower.decoder.decode_all(raws)
+    manifests = follower.resolve_manifests(logs)  # fetched before the transaction, as ranges are
     with engine.begin() as conn:
-        apply_logs(ApplyContext(conn, follower.resolve_manifests(logs)), logs, record=False)
+        apply_logs(ApplyContext(conn, manifests), logs, record=False)
     assert snapshot(engine) == once
     with engine.connect() as conn:
         assert load_cursor(conn) is not None

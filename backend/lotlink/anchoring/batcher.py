@@ -8,14 +8,14 @@ is never half-built. Only then does the sender see it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from lotlink.anchoring.lock import write_transaction
-from lotlink.anchoring.manifest import ManifestEvent, ManifestStore, build_manifest
+from lotlink.anchoring.manifest import ManifestEvent, ManifestLot, ManifestStore, build_manifest
 from lotlink.models import (
     Actor,
     Batch,
@@ -101,6 +101,7 @@ class Batcher:
                 )
                 .order_by(OutboxEntry.id)
                 .limit(self.policy.size)
+                .options(selectinload(Checkpoint.lots))
             )
             if self.self_custody_only:
                 query = query.join(Actor, Actor.address == Checkpoint.signer_address).where(
@@ -172,6 +173,16 @@ def _manifest_event(checkpoint: Checkpoint) -> ManifestEvent:
         signer=checkpoint.signer_address,
         signature=checkpoint.signature,
         epcis_json=checkpoint.epcis_json,
+        record_time=checkpoint.record_time.astimezone(UTC).isoformat(timespec="microseconds"),
+        lots=tuple(
+            ManifestLot(
+                lot_key=link.lot_key,
+                previous=link.prev_digest,
+                quantity_milli=link.quantity_milli,
+                unit=link.unit,
+            )
+            for link in checkpoint.lots
+        ),
     )
 
 
@@ -182,5 +193,6 @@ def batch_events(session: Session, root: str) -> list[ManifestEvent]:
         .join(OutboxEntry, OutboxEntry.event_digest == Checkpoint.digest)
         .where(OutboxEntry.batch_root == root)
         .order_by(OutboxEntry.id)
+        .options(selectinload(Checkpoint.lots))
     ).all()
     return [_manifest_event(checkpoint) for checkpoint in checkpoints]

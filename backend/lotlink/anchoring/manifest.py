@@ -8,6 +8,11 @@ are fixed once written: canonical JSON (sorted keys, no whitespace, UTF-8), buil
 Events appear in the order their leaves were given to the tree (``index``); rebuilding
 ``StandardMerkleTree.of([(digest, lotKey, signer) for each event], LEAF_ENCODING)`` yields
 ``root``, and ``get_proof(index)`` each event's proof.
+
+Version 2 adds what an index needs to rebuild each event's rows without this service: the
+event's ``recordTime``, and ``lots``, every lot it touches (sorted by lot key) with the lot's
+previous event (one of the event's signed ``lotlink:previous``), quantity and unit. Version 1
+manifests (without them) still parse; their events carry ``lots=None``.
 """
 
 from __future__ import annotations
@@ -27,7 +32,8 @@ from lotlink.errors import LotlinkError
 from lotlink.vocabulary import CheckpointKind
 
 FORMAT = "lotlink-batch-manifest"
-VERSION = 1
+VERSION = 2
+VERSIONS = (1, 2)
 #: What each leaf encodes, in the contracts' `checkpointLeaf` order.
 LEAF_ENCODING = ("bytes32", "bytes32", "address")
 
@@ -41,6 +47,25 @@ class ManifestError(LotlinkError):
 
 
 @dataclass(frozen=True, slots=True)
+class ManifestLot:
+    """A lot an event touches: its previous event in that lot's chain (None for the lot's
+    first), and the lot's quantity in the event in thousandths of ``unit``."""
+
+    lot_key: str
+    previous: str | None
+    quantity_milli: int | None = None
+    unit: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "lotKey": self.lot_key,
+            "previous": self.previous,
+            "quantityMilli": self.quantity_milli,
+            "unit": self.unit,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class ManifestEvent:
     """One event as a batch anchors it: the leaf's three values and what justifies them."""
 
@@ -51,6 +76,9 @@ class ManifestEvent:
     signer: str
     signature: str
     epcis_json: str
+    # Version 2: when the service recorded it (ISO 8601, microseconds) and every lot it touches.
+    record_time: str | None = None
+    lots: tuple[ManifestLot, ...] | None = None
 
     @property
     def leaf_value(self) -> tuple[str, str, str]:
@@ -66,6 +94,9 @@ class Manifest:
     root: str
     tree: StandardMerkleTree
     events: tuple[ManifestEvent, ...]
+    chain_id: int
+    contract_address: str  # checksummed
+    version: int = VERSION
 
     @property
     def text(self) -> str:
@@ -84,8 +115,35 @@ def manifest_hash_of(content: bytes) -> str:
     return "0x" + keccak256(content).hex()
 
 
+def _event_json(event: ManifestEvent, *, index: int, leaf: str, version: int) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "index": index,
+        "digest": event.digest,
+        "eventID": event.event_id,
+        "lotKey": event.lot_key,
+        "kind": event.kind.value,
+        "kindCode": event.kind.code,
+        "signer": to_checksum_address(event.signer),
+        "signature": event.signature,
+        "leaf": leaf,
+        # The exact text that was hashed and signed, kept as a string so that a rebuilt
+        # index stores the same bytes as the live one.
+        "epcisEvent": event.epcis_json,
+    }
+    if version >= 2:
+        if event.lots is None or event.record_time is None:
+            raise ValueError(f"event {event.digest} has no lots or record time")
+        entry["recordTime"] = event.record_time
+        entry["lots"] = [lot.as_json() for lot in sorted(event.lots, key=lambda x: x.lot_key)]
+    return entry
+
+
 def build_manifest(
-    events: Sequence[ManifestEvent], *, chain_id: int, contract_address: str
+    events: Sequence[ManifestEvent],
+    *,
+    chain_id: int,
+    contract_address: str,
+    version: int = VERSION,
 ) -> Manifest:
     """The manifest of a batch of `events`, in the given order (which fixes each ``index``)."""
     tree = StandardMerkleTree.of([e.leaf_value for e in events], LEAF_ENCODING)
@@ -93,27 +151,14 @@ def build_manifest(
     leaves = [dump["tree"][value["treeIndex"]] for value in dump["values"]]
     document = {
         "format": FORMAT,
-        "version": VERSION,
+        "version": version,
         "chainId": chain_id,
         "contract": to_checksum_address(contract_address),
         "root": tree.root,
         "leafEncoding": list(LEAF_ENCODING),
         "eventCount": len(events),
         "events": [
-            {
-                "index": index,
-                "digest": event.digest,
-                "eventID": event.event_id,
-                "lotKey": event.lot_key,
-                "kind": event.kind.value,
-                "kindCode": event.kind.code,
-                "signer": to_checksum_address(event.signer),
-                "signature": event.signature,
-                "leaf": leaves[index],
-                # The exact text that was hashed and signed, kept as a string so that a rebuilt
-                # index stores the same bytes as the live one.
-                "epcisEvent": event.epcis_json,
-            }
+            _event_json(event, index=index, leaf=leaves[index], version=version)
             for index, event in enumerate(events)
         ],
     }
@@ -124,6 +169,9 @@ def build_manifest(
         root=tree.root,
         tree=tree,
         events=tuple(events),
+        chain_id=chain_id,
+        contract_address=to_checksum_address(contract_address),
+        version=version,
     )
 
 
@@ -135,29 +183,47 @@ def parse_manifest(content: bytes, *, expected_hash: str | None = None) -> Manif
         raise ManifestError(manifest_hash=shown, reason=f"its bytes hash to {actual}")
     try:
         document = json.loads(content)
-        if document.get("format") != FORMAT or document.get("version") != VERSION:
-            raise ValueError("unknown format or version")
-        events = tuple(
-            ManifestEvent(
-                digest=e["digest"],
-                event_id=e["eventID"],
-                lot_key=e["lotKey"],
-                kind=CheckpointKind(e["kind"]),
-                signer=e["signer"],
-                signature=e["signature"],
-                epcis_json=e["epcisEvent"],
-            )
-            for e in document["events"]
+        version = document.get("version")
+        if document.get("format") != FORMAT or version not in VERSIONS:
+            raise ValueError(f"unknown format or version ({document.get('format')!r} {version!r})")
+        events = tuple(_parse_event(e, version=version) for e in document["events"])
+        rebuilt = build_manifest(
+            events,
+            chain_id=int(document["chainId"]),
+            contract_address=document["contract"],
+            version=version,
         )
     except (ValueError, KeyError, TypeError, AttributeError) as error:
         reason = f"not a Lotlink manifest ({error})"
         raise ManifestError(manifest_hash=shown, reason=reason) from None
-    rebuilt = build_manifest(
-        events, chain_id=int(document["chainId"]), contract_address=document["contract"]
-    )
     if rebuilt.content != content:
         raise ManifestError(manifest_hash=shown, reason="not in canonical form or root differs")
     return rebuilt
+
+
+def _parse_event(e: dict[str, Any], *, version: int) -> ManifestEvent:
+    lots = None
+    if version >= 2:
+        lots = tuple(
+            ManifestLot(
+                lot_key=lot["lotKey"],
+                previous=lot["previous"],
+                quantity_milli=lot["quantityMilli"],
+                unit=lot["unit"],
+            )
+            for lot in e["lots"]
+        )
+    return ManifestEvent(
+        digest=e["digest"],
+        event_id=e["eventID"],
+        lot_key=e["lotKey"],
+        kind=CheckpointKind(e["kind"]),
+        signer=e["signer"],
+        signature=e["signature"],
+        epcis_json=e["epcisEvent"],
+        record_time=e.get("recordTime") if version >= 2 else None,
+        lots=lots,
+    )
 
 
 class ManifestStore:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
 from eth_utils import to_checksum_address
 from sqlalchemy import insert, update
@@ -37,6 +38,39 @@ RECEIPT_VERSION = 1
 _IN_CHUNK = 900
 
 
+class BatchLanding(Protocol):
+    """Where a batch root landed on chain (its BatchAnchored log), as receipts name it."""
+
+    @property
+    def root(self) -> str: ...
+    @property
+    def tx_hash(self) -> str: ...
+    @property
+    def block_number(self) -> int: ...
+    @property
+    def block_hash(self) -> str | None: ...
+    @property
+    def log_index(self) -> int: ...
+
+
+def batch_receipt_row(
+    digest: str, leaf: str, proof: list[str], anchor: BatchLanding, *, created_at: datetime
+) -> dict[str, Any]:
+    """The `anchor_receipt` row of one batched event (the anchorer's and the indexer's)."""
+    return {
+        "event_digest": digest,
+        "leaf": leaf,
+        "proof": proof,
+        "root": anchor.root,
+        "batch_root": anchor.root,
+        "tx_hash": anchor.tx_hash,
+        "block_number": anchor.block_number,
+        "block_hash": anchor.block_hash,
+        "log_index": anchor.log_index,
+        "created_at": created_at,
+    }
+
+
 def store_receipts(sessions: sessionmaker[Session], anchor: AnchorLog) -> int:
     """Stores every event's receipt for the batch `anchor` confirms, marks its events anchored,
     all in one transaction. Idempotent: a batch already anchored is left as it is (returns 0)."""
@@ -53,19 +87,11 @@ def store_receipts(sessions: sessionmaker[Session], anchor: AnchorLog) -> int:
             log.warning("batch %s was anchored with manifest %s", anchor.root, anchor.manifest_hash)
         dump = manifest.tree.dump()
         leaves = [dump["tree"][value["treeIndex"]] for value in dump["values"]]
+        now = utc_now()
         rows = [
-            {
-                "event_digest": event.digest,
-                "leaf": leaves[index],
-                "proof": manifest.tree.get_proof(index),
-                "root": anchor.root,
-                "batch_root": anchor.root,
-                "tx_hash": anchor.tx_hash,
-                "block_number": anchor.block_number,
-                "block_hash": anchor.block_hash,
-                "log_index": anchor.log_index,
-                "created_at": utc_now(),
-            }
+            batch_receipt_row(
+                event.digest, leaves[index], manifest.tree.get_proof(index), anchor, created_at=now
+            )
             for index, event in enumerate(manifest.events)
         ]
         session.execute(insert(AnchorReceipt), rows)

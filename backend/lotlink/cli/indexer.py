@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from lotlink.chain.deploy import Deployment
+    from lotlink.indexer.follower import Follower
 
 
 @contextmanager
@@ -70,11 +71,25 @@ def indexer() -> None:
             f"indexing Lotlink at {deployment.address()} from block "
             f"{deployment.start_block()} into the database; SIGTERM stops"
         )
+        _echo_unresolved(follower)
         try:
             follower.run(stop)
         finally:
             follower.close()
+        _echo_unresolved(follower)
     typer.echo("indexer stopped")
+
+
+def _echo_unresolved(follower: Follower) -> None:
+    """How many anchored batches have no verified manifest (their events are not indexed)."""
+    count = follower.unresolved_manifests()
+    if count:
+        typer.echo(
+            f"{count} batch manifest{'s' if count != 1 else ''} unresolved: their events are not "
+            "indexed (see the log above, the batch table's manifest_error, or /healthz)"
+        )
+    else:
+        typer.echo("batch manifests: all verified")
 
 
 def reindex() -> None:
@@ -99,3 +114,4 @@ def reindex() -> None:
             f"reindexed blocks {deployment.start_block()}..{follower.status.cursor_block} "
             f"in {elapsed:.1f}s"
         )
+        _echo_unresolved(follower)

@@ -3,19 +3,31 @@
 
 A receipt is stored only for an event this index holds, and only when the chain anchored it as
 that event's signer and lot: the leaf commits to (digest, lot key, signer), so a digest anchored
-under another signer is not a proof of our event.
+under another signer is not a proof of our event. A batch's events that this index does not
+hold are rebuilt from its verified manifest (`lotlink.indexer.rebuild`); a direct record names
+only a digest, so an event this index lacks stays unknown.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import Connection, func, select, update
 
+from lotlink.anchoring.receipts import batch_receipt_row
 from lotlink.chain.merkle import leaf_hash
 from lotlink.indexer.decode import ChainLog
-from lotlink.indexer.manifests import LEAF_ENCODING, ManifestResult
+from lotlink.indexer.manifests import (
+    LEAF_ENCODING,
+    BatchAnchor,
+    ManifestEntry,
+    ManifestResult,
+    RetryPolicy,
+    describe,
+)
+from lotlink.indexer.rebuild import Blocked, insert_events
 from lotlink.indexer.registry import ApplyContext, block_time, handles
 from lotlink.indexer.sql import chunks, table_of, upsert
 from lotlink.models import (
@@ -26,6 +38,7 @@ from lotlink.models import (
     CheckpointStatus,
     ManifestStatus,
 )
+from lotlink.models.types import utc_now
 
 _RECEIPT_COLUMNS = (
     "leaf", "proof", "root", "batch_root", "tx_hash", "block_number", "block_hash", "log_index",
@@ -99,32 +112,20 @@ def apply_direct_anchors(ctx: ApplyContext, logs: list[ChainLog]) -> None:
 
 @handles("BatchAnchored")
 def apply_batches(ctx: ApplyContext, logs: list[ChainLog]) -> None:
-    """The batch row (created, or completed when the anchorer wrote it first) and a receipt
-    for each event of a verified manifest that this index holds."""
+    """The batch row (created, or completed when the anchorer wrote it first), then its
+    manifest's outcome: see `settle_batch`."""
     rows: dict[str, dict[str, Any]] = {}
     for log in logs:
         a = log.args
-        result = ctx.manifests.get(a["root"]) or ManifestResult(
-            ManifestStatus.UNAVAILABLE, reason="not fetched"
-        )
-        if result.status is not ManifestStatus.VERIFIED:
-            ctx.report.manifest_problems.append(
-                f"batch {a['root']} (block {log.block_number}): manifest "
-                f"{result.status.value}: {result.reason}"
-            )
         rows[a["root"]] = {
             "root": a["root"],
             "manifest_hash": a["manifestHash"],
             "manifest_uri": a["manifestUri"] or None,
-            "manifest_status": result.status.value,
             "event_count": a["count"],
             "status": BatchStatus.ANCHORED.value,
             "anchorer_address": a["anchorer"],
             "tx_hash": log.tx_hash,
             "attempts": 0,
-            "last_error": None
-            if result.status is ManifestStatus.VERIFIED
-            else f"manifest {result.status.value}: {result.reason}"[:1000],
             "block_number": log.block_number,
             "log_index": log.log_index,
             "created_at": block_time(log),
@@ -136,30 +137,103 @@ def apply_batches(ctx: ApplyContext, logs: list[ChainLog]) -> None:
         list(rows.values()),
         keys=["root"],
         update_columns=[
-            "manifest_status", "status", "anchorer_address", "tx_hash", "block_number",
-            "log_index", "anchored_at",
+            "status", "anchorer_address", "tx_hash", "block_number", "log_index", "anchored_at",
         ],
     )  # fmt: skip
-    by_root = {log.args["root"]: log for log in logs}
-    empty = ManifestResult(ManifestStatus.UNAVAILABLE)
-    leaves = [(root, leaf) for root in by_root for leaf in ctx.manifests.get(root, empty).leaves]
-    known = _known(ctx, (leaf.digest for _, leaf in leaves))
+    latest = {log.args["root"]: log for log in logs}
+    for root, log in latest.items():
+        anchor = BatchAnchor.of_log(log)
+        result = ctx.manifests.get(root) or ManifestResult(
+            ManifestStatus.PENDING, reason="not fetched yet"
+        )
+        settle_batch(ctx, anchor, result)
+
+
+def settle_batch(ctx: ApplyContext, anchor: BatchAnchor, result: ManifestResult) -> ManifestStatus:
+    """Index batch `anchor` by its manifest `result`, all or nothing, and mark the batch row.
+
+    Verified: events this index lacks are rebuilt from the manifest, and every event gets its
+    receipt. Otherwise (or when a rebuilt event cannot be stored yet) none of its events is
+    indexed as anchored, the row says why, and retried statuses get their next attempt time."""
+    if result.status is ManifestStatus.VERIFIED:
+        entries = result.entries
+        known = _known(ctx, (e.digest for e in entries))
+        fresh = [e for e in entries if e.digest not in known]
+        if gone := [e.digest for e in fresh if e.rebuilt is None]:
+            blocked: Blocked | None = Blocked(f"event {gone[0]} left this index while checked")
+        else:
+            rebuilt = [e.rebuilt for e in fresh if e.rebuilt is not None]
+            blocked = insert_events(ctx.conn, rebuilt, recorded=anchor.time)
+        if blocked is not None:
+            status = ManifestStatus.INVALID if blocked.final else ManifestStatus.PENDING
+            result = ManifestResult(status, reason=blocked.reason, source=result.source)
+        else:
+            ctx.report.rebuilt += len(fresh)
+            _store_batch_receipts(ctx, anchor, entries, known)
+    _mark(ctx, anchor, result)
+    return result.status
+
+
+def _store_batch_receipts(
+    ctx: ApplyContext,
+    anchor: BatchAnchor,
+    entries: list[ManifestEntry],
+    known: dict[str, tuple[str, str]],
+) -> None:
     receipts: dict[str, dict[str, Any]] = {}
-    for root, leaf in leaves:
-        if known.get(leaf.digest) != (leaf.signer, leaf.lot_key):
-            ctx.report.unknown_events += 1
+    for entry in entries:
+        held = known.get(entry.digest)
+        if held is not None and held != (entry.signer, entry.lot_key):
+            ctx.report.unknown_events += 1  # the same event stored here under another signer
             continue
-        log = by_root[root]
-        receipts[leaf.digest] = {
-            "event_digest": leaf.digest,
-            "leaf": leaf.leaf,
-            "proof": leaf.proof,
-            "root": root,
-            "batch_root": root,
-            "tx_hash": log.tx_hash,
-            "block_number": log.block_number,
-            "block_hash": log.block_hash,
-            "log_index": log.log_index,
-            "created_at": block_time(log),
-        }
+        receipts[entry.digest] = batch_receipt_row(
+            entry.digest, entry.leaf, entry.proof, anchor, created_at=anchor.time
+        )
     _store_receipts(ctx, receipts)
+
+
+def _mark(ctx: ApplyContext, anchor: BatchAnchor, result: ManifestResult) -> None:
+    batch = table_of(Batch)
+    verified = result.status is ManifestStatus.VERIFIED
+    values: dict[str, Any] = {"manifest_status": result.status.value}
+    if verified:
+        values.update(manifest_error=None, manifest_attempts=0, manifest_retry_at=None)
+        if result.content is not None:  # kept (and served) as anchored; never overwritten
+            ctx.conn.execute(
+                update(batch)
+                .where(batch.c.root == anchor.root, batch.c.manifest.is_(None))
+                .values(manifest=result.content.decode("utf-8"))
+            )
+    else:
+        attempts = 1 + (
+            ctx.conn.execute(
+                select(batch.c.manifest_attempts).where(batch.c.root == anchor.root)
+            ).scalar()
+            or 0
+        )
+        policy = ctx.manifest_retry or RetryPolicy()
+        retry_at = (
+            utc_now() + timedelta(seconds=policy.delay(attempts)) if result.status.retried else None
+        )
+        values.update(
+            manifest_error=(result.reason or result.status.value)[:1000],
+            manifest_attempts=attempts,
+            manifest_retry_at=retry_at,
+        )
+        ctx.report.manifest_problems.append(describe(result, anchor))
+    ctx.conn.execute(update(batch).where(batch.c.root == anchor.root).values(**values))
+
+
+def count_unresolved(conn: Connection) -> int:
+    """Anchored batches whose manifests are not verified (their events are not indexed)."""
+    batch = table_of(Batch)
+    return int(
+        conn.execute(
+            select(func.count())
+            .select_from(batch)
+            .where(
+                batch.c.block_number.is_not(None),
+                batch.c.manifest_status != ManifestStatus.VERIFIED.value,
+            )
+        ).scalar_one()
+    )

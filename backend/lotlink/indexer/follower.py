@@ -15,13 +15,16 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, delete
+from sqlalchemy import Connection, Engine, delete, or_, select
 from sqlalchemy.exc import OperationalError
 
 from lotlink.config import Settings
+from lotlink.db.engine import READ_ONLY_OPTION
 from lotlink.errors import ChainReorgedError, LotlinkError, ReorgTooDeepError
+from lotlink.indexer.anchors import count_unresolved, settle_batch
 from lotlink.indexer.apply import apply_logs
 from lotlink.indexer.cursor import (
     CURSOR_NAME,
@@ -36,12 +39,27 @@ from lotlink.indexer.cursor import (
 from lotlink.indexer.decode import ChainLog, LogDecoder
 from lotlink.indexer.faults import crash_point
 from lotlink.indexer.fetch import Header, RangeFetcher
-from lotlink.indexer.manifests import ManifestResolver, ManifestResult
+from lotlink.indexer.manifests import (
+    BatchAnchor,
+    ManifestResolver,
+    ManifestResult,
+    RetryPolicy,
+    check_roles,
+    describe,
+)
 from lotlink.indexer.registry import ApplyContext
 from lotlink.indexer.rollback import rollback_to
 from lotlink.indexer.rpc import RpcClient
-from lotlink.indexer.sql import table_of
-from lotlink.models import IndexedBlock, IndexerCursor
+from lotlink.indexer.sql import chunks, table_of
+from lotlink.models import (
+    AppliedLog,
+    Batch,
+    Checkpoint,
+    IndexedBlock,
+    IndexerCursor,
+    ManifestStatus,
+)
+from lotlink.models.types import utc_now
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +109,7 @@ class Follower:
         window: int = 128,
         poll_seconds: float = 0.5,
         manifests: ManifestResolver | None = None,
+        manifest_retry: RetryPolicy | None = None,
         use_eth_abi: bool = False,
     ) -> None:
         self.engine = engine
@@ -101,7 +120,10 @@ class Follower:
         self.confirmations = confirmations
         self.window = window
         self.poll_seconds = poll_seconds
+        self.address = address.lower()
         self.manifests = manifests or ManifestResolver(None)
+        self.manifest_retry = manifest_retry or RetryPolicy()
+        self._chain_id: int | None = None
         self.status = FollowerStatus()
 
     @classmethod
@@ -122,6 +144,10 @@ class Follower:
             poll_seconds=settings.indexer_poll_seconds,
             manifests=ManifestResolver(
                 settings.manifests_dir, timeout=settings.indexer_manifest_timeout_seconds
+            ),
+            manifest_retry=RetryPolicy(
+                first=settings.indexer_manifest_retry_seconds,
+                cap=settings.indexer_manifest_retry_max_seconds,
             ),
         )
 
@@ -173,17 +199,13 @@ class Follower:
         self._fill_timestamps(logs, headers)
         manifests = self.resolve_manifests(logs)
         with self.engine.begin() as conn:
-            ctx = ApplyContext(conn=conn, manifests=manifests)
+            ctx = ApplyContext(conn=conn, manifests=manifests, manifest_retry=self.manifest_retry)
             apply_logs(ctx, logs)
             save_cursor(conn, Cursor(to_block, last.hash))
             keep_blocks(conn, kept, floor=to_block - self.window + 1)
             crash_point("indexer_after_apply_before_commit")
         crash_point("indexer_after_commit")
-        for problem in ctx.report.manifest_problems:
-            log.warning("indexer: %s", problem)
-        self.status.manifest_problems = (
-            self.status.manifest_problems + ctx.report.manifest_problems
-        )[-20:]
+        self._report(ctx)
         self.status.cursor_block = to_block
         self.status.cursor_time = last.timestamp
         self.status.head_time = last.timestamp if to_block == head else self._timestamp(head)
@@ -238,18 +260,115 @@ class Follower:
         header = self.fetcher.header(number)
         return None if header is None else header.timestamp
 
+    def _report(self, ctx: ApplyContext) -> None:
+        for problem in ctx.report.manifest_problems:
+            log.warning("indexer: %s", problem)
+        if ctx.report.rebuilt:
+            log.info("indexer: %d events rebuilt from batch manifests", ctx.report.rebuilt)
+        self.status.manifest_problems = (
+            self.status.manifest_problems + ctx.report.manifest_problems
+        )[-20:]
+
+    @property
+    def chain_id(self) -> int:
+        if self._chain_id is None:
+            self._chain_id = int(self.rpc.call("eth_chainId", []), 16)
+        return self._chain_id
+
+    def resolve_manifest(self, anchor: BatchAnchor) -> ManifestResult:
+        """The manifest of `anchor`, fetched and checked, signers' roles asked of the chain."""
+        batch = table_of(Batch)
+        with self._reading() as conn:
+            stored = conn.execute(
+                select(batch.c.manifest).where(batch.c.root == anchor.root)
+            ).scalar()
+        result = self.manifests.resolve(
+            anchor,
+            chain_id=self.chain_id,
+            contract=self.address,
+            held=self._held,
+            stored=None if stored is None else stored.encode("utf-8"),
+        )
+        return check_roles(self.rpc, self.address, result, block_number=anchor.block_number)
+
+    def _held(self, digests: list[str]) -> dict[str, tuple[str, str, str, str]]:
+        checkpoint = table_of(Checkpoint)
+        held: dict[str, tuple[str, str, str, str]] = {}
+        with self._reading() as conn:
+            for chunk in chunks(digests):
+                rows = conn.execute(
+                    select(
+                        checkpoint.c.digest, checkpoint.c.epcis_json, checkpoint.c.signature,
+                        checkpoint.c.signer_address, checkpoint.c.primary_lot_key,
+                    ).where(checkpoint.c.digest.in_(chunk))
+                )  # fmt: skip
+                held.update((row[0], tuple(row[1:])) for row in rows)
+        return held
+
     def resolve_manifests(self, logs: list[ChainLog]) -> dict[str, ManifestResult]:
         """Manifests of the range's batches, fetched before the database transaction opens."""
         return {
-            e.args["root"]: self.manifests.resolve(
-                root=e.args["root"],
-                manifest_hash=e.args["manifestHash"],
-                count=e.args["count"],
-                uri=e.args["manifestUri"],
-            )
+            e.args["root"]: self.resolve_manifest(BatchAnchor.of_log(e))
             for e in logs
             if e.name == "BatchAnchored"
         }
+
+    # ------------------------------------------------------------------------ manifest retries
+
+    def retry_manifests(self, *, limit: int = 8, now: datetime | None = None) -> int:
+        """Try again the anchored batches whose manifests are unresolved and due (their backoff
+        ran out), at most `limit` of them, each in its own transaction; returns how many were
+        tried. Runs between ranges, so an unavailable manifest never holds up other logs."""
+        batch = table_of(Batch)
+        applied = table_of(AppliedLog)
+        retried = [status.value for status in ManifestStatus if status.retried]
+        with self._reading() as conn:
+            due = conn.execute(
+                select(
+                    batch.c.root, batch.c.manifest_hash, batch.c.manifest_uri,
+                    batch.c.event_count, batch.c.tx_hash, batch.c.block_number,
+                    batch.c.log_index, batch.c.anchored_at, applied.c.block_hash,
+                )
+                .join(applied, (applied.c.tx_hash == batch.c.tx_hash)
+                      & (applied.c.log_index == batch.c.log_index))
+                .where(
+                    batch.c.manifest_status.in_(retried),
+                    batch.c.block_number.is_not(None),
+                    or_(batch.c.manifest_retry_at.is_(None),
+                        batch.c.manifest_retry_at <= (now or utc_now())),
+                )
+                .order_by(batch.c.block_number, batch.c.log_index)
+                .limit(limit)
+            ).all()  # fmt: skip
+        for row in due:
+            anchor = BatchAnchor(
+                root=row.root,
+                manifest_hash=row.manifest_hash,
+                manifest_uri=row.manifest_uri or "",
+                count=row.event_count,
+                tx_hash=row.tx_hash,
+                block_number=row.block_number,
+                block_hash=row.block_hash,
+                log_index=row.log_index,
+                timestamp=int(row.anchored_at.timestamp()),
+            )
+            result = self.resolve_manifest(anchor)
+            with self.engine.begin() as conn:
+                ctx = ApplyContext(conn=conn, manifest_retry=self.manifest_retry)
+                status = settle_batch(ctx, anchor, result)
+            self._report(ctx)
+            if status is ManifestStatus.VERIFIED:
+                log.info("indexer: %s", describe(result, anchor).replace(": None", ""))
+        return len(due)
+
+    def unresolved_manifests(self) -> int:
+        """Anchored batches whose events are not indexed: their manifests are not verified."""
+        with self._reading() as conn:
+            return count_unresolved(conn)
+
+    def _reading(self) -> Connection:
+        """A connection that only reads: on SQLite it never queues behind a writer."""
+        return self.engine.connect().execution_options(**{READ_ONLY_OPTION: True})
 
     # ---------------------------------------------------------------------------------- reorgs
 
@@ -317,6 +436,7 @@ class Follower:
             while not stop.is_set():
                 try:
                     more = self.step()
+                    self.retry_manifests()
                 except (LotlinkError, OperationalError) as error:
                     retryable = isinstance(error, OperationalError) or error.retryable
                     message = str(error).splitlines()[0]

@@ -1,44 +1,104 @@
 """Batch manifests as the indexer reads them: found in the local store the anchorer writes
 (``var/manifests/<hash>.json``) or fetched from the URI the batch names, then checked.
 
-A manifest is accepted only when keccak256 of its exact bytes is the ``manifestHash`` anchored
-on chain and the Merkle tree its events rebuild has the anchored root and count. Anything else
-is marked on the batch (`ManifestStatus.UNAVAILABLE` or `MISMATCH`) with the reason, reported,
-and none of its events is shown as anchored.
-
-The format is the anchorer's canonical JSON (``lotlink-batch-manifest`` version 1): an
-``events`` list whose ``index``, ``digest``, ``lotKey`` and ``signer`` give each leaf.
+A manifest is accepted (`ManifestStatus.VERIFIED`) only when keccak256 of its exact bytes is the
+``manifestHash`` anchored on chain, it is a canonical Lotlink manifest for this chain and
+contract whose events rebuild the anchored root and count, every event passes
+`lotlink.indexer.rebuild.check_event` (hash, eventID, kind, EIP-712 signature, lot links), and
+every signer held a role fitting its event's kind at the anchoring block (asked of the chain).
+Anything else is marked on the batch with the reason, reported, and none of its events is
+indexed as anchored: UNAVAILABLE (no source answered) and MISMATCH (the bytes found hash to
+something else) are retried with backoff, INVALID (the anchored bytes themselves fail) is final.
 """
 
 from __future__ import annotations
 
-import json
 import logging
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+from eth_utils import function_signature_to_4byte_selector, to_checksum_address
 
-from lotlink.chain.merkle import StandardMerkleTree, keccak256
+from lotlink.anchoring.manifest import (
+    LEAF_ENCODING,
+    Manifest,
+    ManifestError,
+    ManifestEvent,
+    manifest_hash_of,
+    parse_manifest,
+)
+from lotlink.anchoring.verify import ROLES_FOR_KIND
+from lotlink.chain.typed_data import Domain
+from lotlink.indexer.decode import ChainLog
+from lotlink.indexer.rebuild import EventRejected, RebuiltEvent, check_event
+from lotlink.indexer.rpc import RpcClient
 from lotlink.models import ManifestStatus
+from lotlink.vocabulary import CheckpointKind
 
 log = logging.getLogger(__name__)
 
-FORMAT = "lotlink-batch-manifest"
-LEAF_ENCODING = ("bytes32", "bytes32", "address")
+__all__ = ["LEAF_ENCODING", "ManifestResolver", "ManifestResult", "RetryPolicy"]
+
 #: A manifest of 65,536 events (the largest batch) with their EPCIS JSON stays far below this.
 MAX_MANIFEST_BYTES = 256 * 1024 * 1024
+_HAS_ROLE = function_signature_to_4byte_selector("hasRole(bytes32,address)")
 
 
 @dataclass(frozen=True, slots=True)
-class ManifestLeaf:
-    """One event a verified manifest anchors, with its proof to the batch root."""
+class BatchAnchor:
+    """Where a BatchAnchored log put a root: what the checks and the receipts need."""
+
+    root: str
+    manifest_hash: str
+    manifest_uri: str
+    count: int
+    tx_hash: str
+    block_number: int
+    block_hash: str | None
+    log_index: int
+    timestamp: int
+
+    @classmethod
+    def of_log(cls, entry: ChainLog) -> BatchAnchor:
+        a = entry.args
+        if entry.timestamp is None:
+            raise ValueError(f"log {entry.tx_hash}:{entry.log_index} has no block timestamp")
+        return cls(
+            root=a["root"],
+            manifest_hash=a["manifestHash"],
+            manifest_uri=a["manifestUri"],
+            count=a["count"],
+            tx_hash=entry.tx_hash,
+            block_number=entry.block_number,
+            block_hash=entry.block_hash,
+            log_index=entry.log_index,
+            timestamp=entry.timestamp,
+        )
+
+    @property
+    def time(self) -> datetime:
+        return datetime.fromtimestamp(self.timestamp, UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class ManifestEntry:
+    """One event a verified manifest anchors: its leaf, its proof to the root, and its rows
+    (None for an event this index already held as the manifest states it)."""
 
     digest: str
     lot_key: str
     signer: str
+    kind: CheckpointKind
     leaf: str
     proof: list[str]
+    rebuilt: RebuiltEvent | None
+
+
+#: (EPCIS text, signature, signer, primary lot) of events this index holds, by digest.
+Held = Callable[[list[str]], Mapping[str, tuple[str, str, str, str]]]
 
 
 @dataclass
@@ -48,25 +108,85 @@ class ManifestResult:
     status: ManifestStatus
     reason: str | None = None
     source: str | None = None
-    leaves: list[ManifestLeaf] = field(default_factory=list)
+    content: bytes | None = None
+    entries: list[ManifestEntry] = field(default_factory=list)
+
+    @classmethod
+    def invalid(cls, reason: str, *, source: str | None) -> ManifestResult:
+        return cls(ManifestStatus.INVALID, reason=reason, source=source)
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Delays between attempts at an unresolved manifest: doubling from `first` up to `cap`."""
+
+    first: float = 5.0
+    cap: float = 600.0
+
+    def delay(self, attempts: int) -> float:
+        return min(self.cap, self.first * 2 ** max(0, attempts - 1))
 
 
 class ManifestResolver:
-    """Finds and checks manifests: the local store first, then the batch's URI over HTTP(S)."""
+    """Finds and checks manifests: the local store first, then the batch's URI over HTTP(S).
 
-    def __init__(self, store_dir: Path | None, *, timeout: float = 10.0) -> None:
+    `client` is the HTTP client to fetch with (one of its own by default)."""
+
+    def __init__(
+        self, store_dir: Path | None, *, timeout: float = 10.0, client: httpx.Client | None = None
+    ) -> None:
         self.store_dir = store_dir
         self.timeout = timeout
+        self.client = client
 
-    def resolve(self, *, root: str, manifest_hash: str, count: int, uri: str) -> ManifestResult:
-        content, source, why = self._read_local(manifest_hash)
-        if content is None:
-            content, source, why = self._fetch(uri)
-        if content is None:
-            return ManifestResult(ManifestStatus.UNAVAILABLE, reason=why, source=source)
-        return verify_manifest(
-            content, root=root, manifest_hash=manifest_hash, count=count, source=source
+    def resolve(
+        self,
+        anchor: BatchAnchor,
+        *,
+        chain_id: int,
+        contract: str,
+        held: Held | None = None,
+        stored: bytes | None = None,
+    ) -> ManifestResult:
+        """The checked manifest of `anchor` (roles aside: see `check_roles`)."""
+        content, source, problems, mismatched = self.fetch(
+            anchor.manifest_hash, anchor.manifest_uri, stored=stored
         )
+        if content is None:
+            status = ManifestStatus.MISMATCH if mismatched else ManifestStatus.UNAVAILABLE
+            return ManifestResult(status, reason="; ".join(problems), source=source)
+        return check_manifest(
+            content, anchor, chain_id=chain_id, contract=contract, source=source, held=held
+        )
+
+    def fetch(
+        self, manifest_hash: str, uri: str, *, stored: bytes | None = None
+    ) -> tuple[bytes | None, str | None, list[str], bool]:
+        """(bytes hashing to `manifest_hash`, where they came from) or (None, the last source
+        tried, what each source said, whether some source gave other bytes). Sources, in order:
+        the copy this database `stored` (the anchorer's own batches), the local store, the URI;
+        each is checked by its hash alike."""
+        problems: list[str] = []
+        mismatched = False
+        source: str | None = None
+        for read in (
+            lambda: (stored, "the database's copy" if stored is not None else None, None),
+            lambda: self._read_local(manifest_hash),
+            lambda: self._fetch(uri),
+        ):
+            content, source, why = read()
+            if content is None:
+                if why:
+                    problems.append(why)
+                continue
+            actual = manifest_hash_of(content)
+            if actual == manifest_hash.lower():
+                return content, source, problems, False
+            mismatched = True
+            problems.append(f"{source}: its bytes hash to {actual}, not {manifest_hash}")
+        if not problems:
+            problems.append("no local copy and no address to fetch it from")
+        return None, source, problems, mismatched
 
     def _read_local(self, manifest_hash: str) -> tuple[bytes | None, str | None, str | None]:
         if self.store_dir is None:
@@ -74,17 +194,19 @@ class ManifestResolver:
         path = self.store_dir / f"{manifest_hash.lower()}.json"
         try:
             return path.read_bytes(), str(path), None
-        except OSError:
-            return None, None, None
+        except FileNotFoundError:
+            return None, str(path), f"no file {path}"
+        except OSError as error:
+            return None, str(path), f"{path}: {error.strerror or error}"
 
     def _fetch(self, uri: str) -> tuple[bytes | None, str | None, str | None]:
+        if not uri:
+            return None, None, None
         if not uri.startswith(("http://", "https://")):
-            return None, uri or None, f"no local copy and no HTTP(S) address ({uri!r})"
+            return None, uri, f"cannot fetch {uri!r} (only http and https addresses)"
+        client = self.client or httpx.Client(timeout=self.timeout, follow_redirects=True)
         try:
-            with (
-                httpx.Client(timeout=self.timeout, follow_redirects=True) as client,
-                client.stream("GET", uri) as response,
-            ):
+            with client.stream("GET", uri, timeout=self.timeout) as response:
                 if response.status_code != 200:
                     return None, uri, f"GET {uri} answered HTTP {response.status_code}"
                 body = bytearray()
@@ -95,48 +217,120 @@ class ManifestResolver:
                 return bytes(body), uri, None
         except httpx.HTTPError as error:
             return None, uri, f"GET {uri} failed: {type(error).__name__}: {error}"
+        finally:
+            if self.client is None:
+                client.close()
 
 
-def verify_manifest(
-    content: bytes, *, root: str, manifest_hash: str, count: int, source: str | None
+def check_manifest(
+    content: bytes,
+    anchor: BatchAnchor,
+    *,
+    chain_id: int,
+    contract: str,
+    source: str | None,
+    held: Held | None = None,
 ) -> ManifestResult:
-    """Check `content` against what the chain anchored; the leaves and proofs when it holds."""
-    actual = "0x" + keccak256(content).hex()
-    if actual != manifest_hash.lower():
-        return ManifestResult(
-            ManifestStatus.MISMATCH,
-            reason=f"its bytes hash to {actual}, the chain anchored {manifest_hash}",
-            source=source,
-        )
+    """Check `content` (already known to hash to the anchored value) and every event in it.
+
+    Events `held` reports stored here exactly as the manifest states them (text, signature,
+    signer, lot) were checked when the write path accepted them and are not checked again:
+    the live index stays cheap, and anything that differs is checked in full."""
     try:
-        document = json.loads(content)
-        if document.get("format") != FORMAT:
-            raise ValueError(f"format is {document.get('format')!r}, not {FORMAT!r}")
-        events = sorted(document["events"], key=lambda e: int(e["index"]))
-        values = [(e["digest"].lower(), e["lotKey"].lower(), e["signer"]) for e in events]
-        tree = StandardMerkleTree.of(values, LEAF_ENCODING)
-    except (ValueError, KeyError, TypeError, AttributeError) as error:
-        return ManifestResult(
-            ManifestStatus.MISMATCH, reason=f"not a Lotlink manifest ({error})", source=source
-        )
-    if tree.root.lower() != root.lower() or len(values) != count:
-        return ManifestResult(
-            ManifestStatus.MISMATCH,
-            reason=f"its {len(values)} events make root {tree.root}, the chain anchored "
-            f"{count} events under {root}",
+        manifest = parse_manifest(content, expected_hash=anchor.manifest_hash)
+    except ManifestError as error:
+        return ManifestResult.invalid(str(error), source=source)
+    if manifest.chain_id != chain_id or manifest.contract_address != to_checksum_address(contract):
+        return ManifestResult.invalid(
+            f"it names chain {manifest.chain_id} contract {manifest.contract_address}, "
+            f"not chain {chain_id} contract {to_checksum_address(contract)}",
             source=source,
         )
-    dump = tree.dump()
-    leaves = [
-        ManifestLeaf(
-            digest=digest,
-            lot_key=lot_key,
-            signer=signer.lower(),
-            leaf=dump["tree"][entry["treeIndex"]],
-            proof=tree.get_proof(index),
+    if manifest.root.lower() != anchor.root.lower() or len(manifest.events) != anchor.count:
+        return ManifestResult.invalid(
+            f"its {len(manifest.events)} events make root {manifest.root}, the chain anchored "
+            f"{anchor.count} events under {anchor.root}",
+            source=source,
         )
-        for index, ((digest, lot_key, signer), entry) in enumerate(
-            zip(values, dump["values"], strict=True)
-        )
-    ]
-    return ManifestResult(ManifestStatus.VERIFIED, source=source, leaves=leaves)
+    domain = Domain(chain_id=chain_id, verifying_contract=to_checksum_address(contract))
+    stored = held([e.digest.lower() for e in manifest.events]) if held is not None else {}
+    entries: list[tuple[int, ManifestEvent, RebuiltEvent | None]] = []
+    for index, event in enumerate(manifest.events):
+        as_stated = (event.epcis_json, event.signature.lower(), event.signer.lower(),
+                     event.lot_key.lower())  # fmt: skip
+        if stored.get(event.digest.lower()) == as_stated:
+            entries.append((index, event, None))
+            continue
+        try:
+            rebuilt = check_event(event, domain=domain)
+        except EventRejected as error:
+            return ManifestResult.invalid(
+                f"event #{index} ({event.digest}): {error}", source=source
+            )
+        entries.append((index, event, rebuilt))
+    leaves = _leaves(manifest)
+    return ManifestResult(
+        ManifestStatus.VERIFIED,
+        source=source,
+        content=content,
+        entries=[
+            ManifestEntry(
+                digest=event.digest.lower(),
+                lot_key=event.lot_key.lower(),
+                signer=event.signer.lower(),
+                kind=event.kind,
+                leaf=leaves[index],
+                proof=manifest.tree.get_proof(index),
+                rebuilt=rebuilt,
+            )
+            for index, event, rebuilt in entries
+        ],
+    )
+
+
+def _leaves(manifest: Manifest) -> list[str]:
+    dump = manifest.tree.dump()
+    return [dump["tree"][value["treeIndex"]] for value in dump["values"]]
+
+
+def check_roles(
+    rpc: RpcClient, contract: str, result: ManifestResult, *, block_number: int
+) -> ManifestResult:
+    """`result`, or an INVALID one when a signer held no role fitting its event's kind at
+    `block_number` (as `lotlink verify` checks). Endpoint failures raise (retryable)."""
+    if result.status is not ManifestStatus.VERIFIED:
+        return result
+    wanted = sorted(
+        {(e.signer, role) for e in result.entries for role in ROLES_FOR_KIND[e.kind]},
+        key=lambda pair: (pair[0], pair[1].value),
+    )
+    block = hex(block_number)
+    answers = rpc.batch(
+        [
+            ("eth_call", [{"to": contract, "data": _has_role_call(role.id, signer)}, block])
+            for signer, role in wanted
+        ]
+    )
+    held = {pair for pair, answer in zip(wanted, answers, strict=True) if int(answer or "0x0", 16)}
+    for index, entry in enumerate(result.entries):
+        roles = ROLES_FOR_KIND[entry.kind]
+        if not any((entry.signer, role) in held for role in roles):
+            need = " or ".join(role.value for role in roles)
+            return ManifestResult.invalid(
+                f"event #{index} ({entry.digest}): its signer {entry.signer} was not {need} at "
+                f"block {block_number}, as {entry.kind} needs",
+                source=result.source,
+            )
+    return result
+
+
+def _has_role_call(role_id: bytes, account: str) -> str:
+    return "0x" + (_HAS_ROLE + role_id + bytes(12) + bytes.fromhex(account[2:])).hex()
+
+
+def describe(result: ManifestResult, anchor: BatchAnchor) -> str:
+    """One line for logs and /healthz."""
+    return (
+        f"batch {anchor.root} (block {anchor.block_number}): manifest {result.status.value}: "
+        f"{result.reason}"
+    )

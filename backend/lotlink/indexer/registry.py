@@ -19,7 +19,7 @@ from sqlalchemy import Connection
 from lotlink.indexer.decode import ChainLog
 
 if TYPE_CHECKING:
-    from lotlink.indexer.manifests import ManifestResult
+    from lotlink.indexer.manifests import ManifestResult, RetryPolicy
 
 
 @dataclass
@@ -29,6 +29,7 @@ class ApplyReport:
     applied: int = 0
     receipts: int = 0
     unknown_events: int = 0
+    rebuilt: int = 0  # events created from batch manifests
     manifest_problems: list[str] = field(default_factory=list)
 
 
@@ -39,6 +40,8 @@ class ApplyContext:
     conn: Connection
     manifests: dict[str, ManifestResult] = field(default_factory=dict)
     report: ApplyReport = field(default_factory=ApplyReport)
+    # When an unresolved manifest is tried again (None: `RetryPolicy()`'s defaults).
+    manifest_retry: RetryPolicy | None = None
 
 
 Handler = Callable[[ApplyContext, list[ChainLog]], None]

@@ -37,6 +37,7 @@ from lotlink.models import (
     CheckpointStatus,
     LineageEdge,
     Lot,
+    OutboxEntry,
     Recall,
     RecallLot,
     RecallStatus,
@@ -141,11 +142,14 @@ def rollback_to(
                 revoked_tx_hash=None, revoked_at=None)
     )  # fmt: skip
 
-    # Anchors: receipts above the ancestor go; their events are pending again.
+    # Anchors: receipts above the ancestor go; their events are pending again, except those
+    # rebuilt from a rolled-back batch's manifest, which go with it.
     digests = list(
         conn.execute(select(receipt.c.event_digest).where(receipt.c.block_number > a)).scalars()
     )
+    rebuilt = _rebuilt_above(conn, a)
     conn.execute(delete(receipt).where(receipt.c.block_number > a))
+    candidates |= _drop_rebuilt(conn, rebuilt)
     checkpoint = table_of(Checkpoint)
     for chunk in chunks(digests):
         conn.execute(
@@ -176,6 +180,75 @@ def rollback_to(
         apply_logs(ApplyContext(conn=conn), replay, record=False)
     _drop_orphan_actors(conn, candidates)
     log.info("indexer: rolled back to block %d (%d logs replayed)", a, len(replay))
+
+
+def _rebuilt_above(conn: Connection, a: int) -> set[str]:
+    """Events this index holds only because a batch above `a` gave them: anchored by a batch
+    receipt, and not queued by the write path (which queues every event it accepts)."""
+    receipt, outbox = table_of(AnchorReceipt), table_of(OutboxEntry)
+    return set(
+        conn.execute(
+            select(receipt.c.event_digest).where(
+                receipt.c.block_number > a,
+                receipt.c.batch_root.is_not(None),
+                not_(exists().where(outbox.c.event_digest == receipt.c.event_digest)),
+            )
+        ).scalars()
+    )
+
+
+def _drop_rebuilt(conn: Connection, doomed: set[str]) -> set[str]:
+    """Delete the rebuilt events `doomed` (their lot links and citations cascade), except any
+    that an event staying here follows; move their lots' heads back to what is left of each
+    chain. Returns their signers (for `_drop_orphan_actors`)."""
+    if not doomed:
+        return set()
+    checkpoint, link, lot = table_of(Checkpoint), table_of(CheckpointLot), table_of(Lot)
+    while True:
+        followed = set()
+        for chunk in chunks(sorted(doomed)):
+            followed |= set(
+                conn.execute(
+                    select(link.c.prev_digest).where(
+                        link.c.prev_digest.in_(chunk), link.c.checkpoint_digest.not_in(doomed)
+                    )
+                ).scalars()
+            )
+        if not followed:
+            break
+        doomed -= followed
+    signers: set[str] = set()
+    lots: set[str] = set()
+    for chunk in chunks(sorted(doomed)):
+        signers |= set(
+            conn.execute(
+                select(checkpoint.c.signer_address).where(checkpoint.c.digest.in_(chunk))
+            ).scalars()
+        )
+        lots |= set(
+            conn.execute(
+                select(link.c.lot_key).where(link.c.checkpoint_digest.in_(chunk))
+            ).scalars()
+        )
+        conn.execute(delete(checkpoint).where(checkpoint.c.digest.in_(chunk)))
+    tail = link.alias("tail")
+    after = link.alias("after")
+    last = (
+        select(tail.c.checkpoint_digest)
+        .where(
+            tail.c.lot_key == lot.c.lot_key,
+            not_(
+                exists().where(
+                    after.c.lot_key == tail.c.lot_key,
+                    after.c.prev_digest == tail.c.checkpoint_digest,
+                )
+            ),
+        )
+        .scalar_subquery()
+    )
+    for chunk in chunks(sorted(lots)):
+        conn.execute(update(lot).where(lot.c.lot_key.in_(chunk)).values(head_digest=last))
+    return signers
 
 
 def _rollback_lots(conn: Connection, a: int) -> None:

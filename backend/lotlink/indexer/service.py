@@ -10,6 +10,8 @@ from web3 import Web3
 
 from lotlink.chain.deploy import Deployment
 from lotlink.config import Settings
+from lotlink.db.engine import READ_ONLY_OPTION
+from lotlink.indexer.anchors import count_unresolved
 from lotlink.indexer.cursor import load_cursor
 from lotlink.indexer.follower import Follower, FollowerThread
 
@@ -36,6 +38,14 @@ def indexer_health(
     """The indexer's state and lag. From the running thread when this process runs it,
     otherwise from the database's cursor (another process, `lotlink indexer`, runs it)."""
     report: dict[str, Any] = {"in_process": thread is not None}
+    try:
+        with engine.connect().execution_options(**{READ_ONLY_OPTION: True}) as conn:
+            # Anchored batches whose events are not indexed (unfetchable, mismatching or
+            # failing manifests): never silently accepted, so counted here.
+            report["manifests_unresolved"] = count_unresolved(conn)
+    except Exception as error:  # a health check reports, never raises
+        report.update(ok=False, error=f"{type(error).__name__}: {error}".splitlines()[0])
+        return report
     if thread is not None:
         status = thread.status
         report.update(

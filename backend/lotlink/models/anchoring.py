@@ -44,12 +44,19 @@ class BatchStatus(StrEnum):
 
 
 class ManifestStatus(StrEnum):
-    """Whether the batch's manifest was fetched and matched the anchored manifest hash."""
+    """Whether the batch's manifest was fetched, matched the anchored manifest hash, and its
+    events checked out. Only VERIFIED batches give their events as anchored; PENDING,
+    UNAVAILABLE and MISMATCH are retried (the right bytes may turn up), INVALID is final."""
 
-    PENDING = "pending"
+    PENDING = "pending"  # not resolved yet, or waiting for events an earlier batch gives
     VERIFIED = "verified"
-    UNAVAILABLE = "unavailable"  # could not be fetched from manifest_uri
+    UNAVAILABLE = "unavailable"  # could not be fetched (local store, then manifest_uri)
     MISMATCH = "mismatch"  # fetched, but its hash differs from the chain's
+    INVALID = "invalid"  # the anchored bytes themselves fail: form, root, an event's checks
+
+    @property
+    def retried(self) -> bool:
+        return self in (ManifestStatus.PENDING, ManifestStatus.UNAVAILABLE, ManifestStatus.MISMATCH)
 
 
 class OutboxState(StrEnum):
@@ -73,6 +80,7 @@ class Batch(Base):
         CheckConstraint("attempts >= 0", name="attempts_not_negative"),
         Index(None, "status"),
         Index(None, "block_number"),
+        Index(None, "manifest_status", "manifest_retry_at"),
     )
 
     root: Mapped[str] = mapped_column(Hex32, primary_key=True)
@@ -84,6 +92,11 @@ class Batch(Base):
     manifest_status: Mapped[ManifestStatus] = mapped_column(
         enum_type(ManifestStatus, name="manifest_status"), default=ManifestStatus.PENDING
     )
+    # Why the manifest is not VERIFIED (one line), how often the indexer tried it, and when it
+    # tries next (backing off); all NULL/0 once it is verified.
+    manifest_error: Mapped[str | None] = mapped_column(String(1000))
+    manifest_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    manifest_retry_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     event_count: Mapped[int] = mapped_column(Integer)
     status: Mapped[BatchStatus] = mapped_column(
         enum_type(BatchStatus, name="status"), default=BatchStatus.BUILT
