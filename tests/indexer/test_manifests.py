@@ -37,6 +37,7 @@ from lotlink.vocabulary import CheckpointKind, Role
 from regulator.conftest import write_settings  # noqa: F401  (anchoring done by the tests)
 from regulator.scenario import anchor, checkpoint, write_scenario
 
+from .chains import rpc
 from .conftest import MakeFollower
 from .scenario import REBUILT_TABLES, History, anchor_manifest, signed_events, snapshot, write_lots
 
@@ -293,3 +294,47 @@ def test_a_manifest_that_turns_up_later_is_indexed_while_the_follower_follows(
     with Session(engine) as session:
         journey = lot_journey(session, history.child)
         assert len(journey) == 2 and all(step.receipt is not None for step in journey)
+
+
+def test_a_reorg_drops_the_events_a_lost_batch_gave_and_moves_the_lot_head_back(
+    private_world: World, engine: Engine, make_private_follower: MakeFollower, manifests_dir: Path
+) -> None:
+    world = private_world
+    history = write_lots(world)
+    gtin14, lot_code = history.child_ref
+    events = signed_events(world, history.child, gtin14=gtin14, lot_code=lot_code, count=3)
+    store = ManifestStore(manifests_dir)
+
+    def anchor_batch(batch: list[Any]) -> None:
+        manifest = build_manifest(
+            batch, chain_id=world.lotlink.chain_id, contract_address=world.lotlink.address
+        )
+        store.write(manifest)
+        anchor_manifest(world, manifest)
+
+    def chain_of_lot() -> tuple[list[str], str | None]:
+        with Session(engine) as session:
+            lot = session.get(Lot, history.child)
+            assert lot is not None
+            return [
+                s.checkpoint.digest for s in lot_journey(session, history.child)
+            ], lot.head_digest
+
+    anchor_batch(events[:2])
+    follower = make_private_follower()
+    follower.catch_up()
+    fork = rpc(world, "evm_snapshot")
+    anchor_batch(events[2:])  # follows the first batch's last event
+    follower.catch_up()
+    assert chain_of_lot() == ([e.digest for e in events], events[2].digest)
+    lost_head = world.w3.eth.block_number
+
+    assert rpc(world, "evm_revert", fork) is True
+    rpc(world, "anvil_mine", hex(lost_head - world.w3.eth.block_number + 2))
+    follower.catch_up()
+    assert follower.status.reorgs == 1
+    assert chain_of_lot() == ([e.digest for e in events[:2]], events[1].digest)
+    live = snapshot(engine, REBUILT_TABLES)
+    follower.reset()
+    follower.catch_up()
+    assert snapshot(engine, REBUILT_TABLES) == live
