@@ -15,6 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Connection, func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from lotlink.anchoring.receipts import batch_receipt_row
 from lotlink.chain.merkle import leaf_hash
@@ -27,7 +28,7 @@ from lotlink.indexer.manifests import (
     RetryPolicy,
     describe,
 )
-from lotlink.indexer.rebuild import Blocked, insert_events
+from lotlink.indexer.rebuild import Blocked, RebuiltEvent, insert_events
 from lotlink.indexer.registry import ApplyContext, block_time, handles
 from lotlink.indexer.sql import chunks, table_of, upsert
 from lotlink.models import (
@@ -163,7 +164,7 @@ def settle_batch(ctx: ApplyContext, anchor: BatchAnchor, result: ManifestResult)
             blocked: Blocked | None = Blocked(f"event {gone[0]} left this index while checked")
         else:
             rebuilt = [e.rebuilt for e in fresh if e.rebuilt is not None]
-            blocked = insert_events(ctx.conn, rebuilt, recorded=anchor.time)
+            blocked = _insert_guarded(ctx, rebuilt, anchor)
         if blocked is not None:
             status = ManifestStatus.INVALID if blocked.final else ManifestStatus.PENDING
             result = ManifestResult(status, reason=blocked.reason, source=result.source)
@@ -172,6 +173,25 @@ def settle_batch(ctx: ApplyContext, anchor: BatchAnchor, result: ManifestResult)
             _store_batch_receipts(ctx, anchor, entries, known)
     _mark(ctx, anchor, result)
     return result.status
+
+
+def _insert_guarded(
+    ctx: ApplyContext, rebuilt: list[RebuiltEvent], anchor: BatchAnchor
+) -> Blocked | None:
+    """`insert_events` in a savepoint: a constraint its checks did not foresee (a writer of
+    this database chaining an event onto the same lot at that moment) leaves the batch to be
+    tried again instead of failing the whole range."""
+    if not rebuilt:
+        return None
+    savepoint = ctx.conn.begin_nested()
+    try:
+        blocked = insert_events(ctx.conn, rebuilt, recorded=anchor.time)
+    except IntegrityError as error:
+        savepoint.rollback()
+        reason = str(error.orig).splitlines()[0] if error.orig else type(error).__name__
+        return Blocked(f"its events could not be stored yet ({reason})")
+    savepoint.commit()
+    return blocked
 
 
 def _store_batch_receipts(
