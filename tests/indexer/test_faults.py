@@ -13,22 +13,24 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
 
 from fixtures.world import World, gtin
+from lotlink.anchoring.manifest import ManifestStore, build_manifest
 from lotlink.chain.compile import load_artifact
 from lotlink.chain.deploy import DeployedContract, Deployment, save_deployment
 from lotlink.indexer.cursor import load_cursor
-from lotlink.models import AppliedLog, Lot
+from lotlink.models import AppliedLog, Batch, Checkpoint, Lot, ManifestStatus
 
 from .conftest import MakeFollower
-from .scenario import snapshot
+from .scenario import anchor_manifest, signed_events, snapshot, write_lots
 
 LOTLINK = [sys.executable, "-m", "lotlink.cli"]
 WAIT_SECONDS = 120  # generous: the tests wait for conditions, they never time anything
@@ -131,6 +133,7 @@ class FaultyEndpoint:
         self.refusal = "jsonrpc"  # ...with a -32005 error, or HTTP 413 ("http")
         self.refused = 0
         self.failed = 0
+        self.pruned = False  # eth_call at a past block fails, as on a node without old state
         self.lock = threading.Lock()
 
     def handle(self, body: bytes) -> tuple[int, bytes]:
@@ -140,6 +143,11 @@ class FaultyEndpoint:
                 self.failed += 1
                 return 503, b"upstream unavailable"
         request = json.loads(body)
+        calls = request if isinstance(request, list) else [request]
+        if self.pruned and any(c.get("method") == "eth_call" for c in calls):
+            error = {"code": -32000, "message": "missing trie node (pruned)"}
+            answers = [{"jsonrpc": "2.0", "id": c["id"], "error": error} for c in calls]
+            return 200, json.dumps(answers if isinstance(request, list) else answers[0]).encode()
         if isinstance(request, dict) and request.get("method") == "eth_getLogs":
             query = request["params"][0]
             width = int(query["toBlock"], 16) - int(query["fromBlock"], 16) + 1
@@ -213,3 +221,34 @@ def test_endpoint_errors_and_refused_ranges_back_off_shrink_and_catch_up(
     direct.reset()
     direct.catch_up()
     assert snapshot(engine) == live
+
+
+def test_a_node_without_the_anchoring_blocks_state_holds_up_only_that_batch(
+    world: World, engine: Engine, make_follower: MakeFollower, manifests_dir: Path
+) -> None:
+    history = write_lots(world)
+    gtin14, lot_code = history.child_ref
+    events = signed_events(world, history.child, gtin14=gtin14, lot_code=lot_code, count=2)
+    manifest = build_manifest(
+        events, chain_id=world.lotlink.chain_id, contract_address=world.lotlink.address
+    )
+    ManifestStore(manifests_dir).write(manifest)
+    anchor_manifest(world, manifest)
+    _lots(world, 2)  # logs after the batch
+    with faulty_endpoint(world.rpc_url) as (url, endpoint):
+        endpoint.pruned = True
+        follower = make_follower(rpc_url=url)
+        follower.catch_up()
+        assert _cursor_block(engine) == world.w3.eth.block_number
+        with Session(engine) as session:
+            batch = session.scalars(select(Batch)).one()
+            assert batch.manifest_status is ManifestStatus.UNAVAILABLE
+            assert batch.manifest_error is not None and "missing trie node" in batch.manifest_error
+            assert session.scalar(select(func.count()).select_from(Lot)) == 5
+            assert session.scalar(select(func.count()).select_from(Checkpoint)) == 0
+
+        endpoint.pruned = False  # e.g. the operator points the indexer at an archive node
+        assert follower.retry_manifests(now=datetime.now(UTC) + timedelta(days=1)) == 1
+    with Session(engine) as session:
+        assert session.scalars(select(Batch)).one().manifest_status is ManifestStatus.VERIFIED
+        assert session.scalar(select(func.count()).select_from(Checkpoint)) == 2

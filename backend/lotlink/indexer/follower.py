@@ -23,7 +23,7 @@ from sqlalchemy.exc import OperationalError
 
 from lotlink.config import Settings
 from lotlink.db.engine import READ_ONLY_OPTION
-from lotlink.errors import ChainReorgedError, LotlinkError, ReorgTooDeepError
+from lotlink.errors import ChainReorgedError, ChainRpcError, LotlinkError, ReorgTooDeepError
 from lotlink.indexer.anchors import count_unresolved, settle_batch
 from lotlink.indexer.apply import apply_logs
 from lotlink.indexer.cursor import (
@@ -289,7 +289,17 @@ class Follower:
             held=self._held,
             stored=None if stored is None else stored.encode("utf-8"),
         )
-        return check_roles(self.rpc, self.address, result, block_number=anchor.block_number)
+        try:
+            return check_roles(self.rpc, self.address, result, block_number=anchor.block_number)
+        except ChainRpcError as error:
+            # The endpoint answers but will not say (e.g. a pruned node without the anchoring
+            # block's state): this batch waits for a retry; the other logs go on.
+            return ManifestResult(
+                ManifestStatus.UNAVAILABLE,
+                reason=f"the signers' roles at block {anchor.block_number} could not be read: "
+                f"{error}",
+                source=result.source,
+            )
 
     def _held(self, digests: list[str]) -> dict[str, tuple[str, str, str, str]]:
         checkpoint = table_of(Checkpoint)
