@@ -24,6 +24,7 @@ from lotlink.api import (
     receipts,
     report_responses,
     regulator,
+    scans,
     suppliers,
 )
 from lotlink.api.problems import install_problem_handlers
@@ -119,6 +120,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(web_report_status.router)
     app.include_router(web_alerts.router)
     app.include_router(suppliers.router)
+    app.include_router(scans.router)
     install_web(app)
     app.include_router(web_suppliers.router)
     return app

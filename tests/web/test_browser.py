@@ -10,9 +10,10 @@ import re
 import httpx
 from PIL import Image
 from playwright.sync_api import Browser, expect
+from sqlalchemy import select
 
 from fixtures.writepath import WritePath
-from lotlink.models import Actor
+from lotlink.models import Actor, SerialScan
 from lotlink.services.copies import COARSE_LOCATION_HEADER
 from web.chromium import PHONE, phone_page, screenshot
 from web.site import Site
@@ -155,4 +156,34 @@ def test_a_suppliers_scorecard_page_draws_its_grade_history(
     assert box is not None and box["width"] > 300 and box["height"] > 100
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     screenshot(page, "supplier-scorecard", database_url)
+    page.context.close()
+
+
+def test_the_scan_page_shares_only_a_rough_place_and_only_when_asked(
+    browser: Browser, scan_site: Site, write_path: WritePath, database_url: str
+) -> None:
+    url = scan_site.urls["normal"] + "/21/SHARE1"
+    page = phone_page(browser)
+    page.context.grant_permissions(["geolocation"], origin=scan_site.base)
+    page.context.set_geolocation({"latitude": 48.85661, "longitude": 2.35222})
+    sent: list[str] = []
+    page.on("request", lambda r: sent.append(r.post_data or "") if r.method == "POST" else None)
+    page.goto(url)
+    share = page.locator("#share-place")
+    expect(share).to_be_visible()
+    assert sent == []  # nothing is sent before the person asks
+    share.get_by_role("button", name="Share my approximate area").click()
+    expect(page.locator("#share-place-result")).to_have_text(
+        "Thank you. Only your approximate area (48.9, 2.4) was sent."
+    )
+    assert len(sent) == 1 and '"lat":48.9' in sent[0] and '"lon":2.4' in sent[0]
+    screenshot(page, "share-place", database_url)
+    scan_site.server.config.app.state.scans.flush()
+    with write_path.session() as session:
+        rows = session.execute(
+            select(SerialScan.serial, SerialScan.lat_tenths, SerialScan.lon_tenths)
+        ).all()
+    assert [tuple(r) for r in rows] == [("SHARE1", 489, 24)]  # the view, given its place
+    page.goto(scan_site.urls["normal"])  # a lot's own page has no such section
+    expect(page.locator("#share-place")).to_have_count(0)
     page.context.close()

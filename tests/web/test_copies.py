@@ -196,3 +196,54 @@ def test_the_supplier_signed_in_sees_its_flagged_codes_on_its_page(
             text = browser.get(f"/suppliers/{gln}").text
         assert ('id="flagged"' in text) is sees
         assert ("Lot SER-1, serial 0400" in text) is sees
+
+
+def test_a_scan_pages_script_gives_the_view_its_rough_place(
+    write_path: WritePath, lot: dict[str, Any]
+) -> None:
+    link = DigitalLink(gtin=lot["gtin"], lot=lot["lot_code"], serial="0500").path
+    page(write_path, lot, "0500")  # the view, recorded without a place
+    given = write_path.client.post(
+        "/api/v1/scans", json={"link": link, "lat": 48.8566, "lon": 2.3522}
+    )
+    assert given.status_code == 202, given.text
+    assert given.json() == {"place": [48.9, 2.4]}
+    # No view of serial 0501 before: its place is a scan of its own.
+    other = DigitalLink(gtin=lot["gtin"], lot=lot["lot_code"], serial="0501").path
+    assert write_path.client.post("/api/v1/scans", json={"link": other, "lat": 45.76, "lon": 4.84}).status_code == 202  # fmt: skip
+    assert flagged(write_path) == []
+    with write_path.session() as session:
+        rows = session.execute(
+            select(SerialScan.serial, SerialScan.lat_tenths, SerialScan.lon_tenths).order_by(
+                SerialScan.id
+            )
+        ).all()
+    assert [tuple(r) for r in rows] == [("0500", 489, 24), ("0501", 458, 48)]
+
+    page(write_path, lot, "0500", LYON)  # then Lyon a moment later: the view with a place
+    assert flagged(write_path) == [("0500", CopyRule.IMPOSSIBLE_TRAVEL)]
+
+
+def test_a_place_is_refused_plainly_when_it_names_no_serial_or_no_known_lot(
+    write_path: WritePath, lot: dict[str, Any]
+) -> None:
+    lot_link = DigitalLink(gtin=lot["gtin"], lot=lot["lot_code"]).path
+    cases = [
+        ({"link": lot_link, "lat": 1, "lon": 1}, 422, "link"),
+        ({"link": lot_link + "/21/1", "lat": 91, "lon": 1}, 422, "body.lat"),
+        ({"link": lot_link + "/21/1", "lat": 1, "lon": 1, "ip": "x"}, 422, "body.ip"),
+        ({"link": "/01/09521230006118/10/NO-SUCH/21/1", "lat": 1, "lon": 1}, 404, None),
+        ({"link": "/01/123/10/A/21/1", "lat": 1, "lon": 1}, 400, None),
+    ]
+    for body, status, field in cases:
+        response = write_path.client.post("/api/v1/scans", json=body)
+        assert response.status_code == status, (body, response.text)
+        assert response.headers["content-type"] == "application/problem+json"
+        problem = response.json()
+        if field == "link":
+            assert problem["field"] == "link"
+        elif field is not None:
+            assert problem["errors"][0]["field"] == field
+    recorder(write_path).flush()
+    with write_path.session() as session:
+        assert session.scalars(select(SerialScan)).all() == []

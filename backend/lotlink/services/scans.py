@@ -8,6 +8,11 @@ serial it wrote (`judge_serial`). A rule that fires stores a `CopyFlag` (which t
 page shows from then on: the flag is part of the page's fingerprint) and raises an alert for
 the lot's supplier. Scans buffered when a process dies hard are lost: they are evidence for a
 heuristic, not records, and losing a few only delays a flag.
+
+A view's place comes with the request (the ``Lotlink-Coarse-Location`` header of a scanning app
+or edge proxy) or afterwards from the page's script when the person agrees to share it
+(``POST /api/v1/scans``); the latter is given to that view's scan (`locate_scan`), so one view
+is never counted twice.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, or_, select, tuple_
+from sqlalchemy import insert, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -61,6 +66,37 @@ class PendingScan:
     serial: str
     at: datetime
     place: Place | None
+    # The place of a page view already recorded (sent later by the page's script, when the
+    # person agreed): it is given to that view's scan rather than counted as another scan.
+    locates: bool = False
+
+
+#: How long after a page view its script may still give the view a place.
+LOCATE_WINDOW = timedelta(minutes=10)
+
+
+def locate_scan(session: Session, lot_key: str, scan: PendingScan) -> bool:
+    """Gives `scan`'s place to the newest unplaced scan of its serial in the last
+    `LOCATE_WINDOW`; False when there is none (the place is then a scan of its own)."""
+    assert scan.place is not None
+    newest = (
+        select(SerialScan.id)
+        .where(
+            SerialScan.lot_key == lot_key,
+            SerialScan.serial == scan.serial,
+            SerialScan.lat_tenths.is_(None),
+            SerialScan.scanned_at >= scan.at - LOCATE_WINDOW,
+        )
+        .order_by(SerialScan.scanned_at.desc(), SerialScan.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    placed = session.execute(
+        update(SerialScan)
+        .where(SerialScan.id == newest)
+        .values(lat_tenths=scan.place.lat_tenths, lon_tenths=scan.place.lon_tenths)
+    )
+    return bool(placed.rowcount)  # type: ignore[attr-defined]
 
 
 def recorded_serials(session: Session, lot: Lot) -> frozenset[str]:
@@ -206,12 +242,17 @@ def store_scans(
         }
         rows: list[dict[str, Any]] = []
         touched: dict[tuple[str, str], tuple[Lot, datetime]] = {}
+        located: list[tuple[str, PendingScan]] = []
         for scan in scans:
             lot = lots.get((scan.gtin, scan.lot_code))
             if lot is None:
                 continue
-            earliest = touched.get((lot.lot_key, scan.serial), (lot, scan.at))[1]
-            touched[(lot.lot_key, scan.serial)] = (lot, min(earliest, scan.at))
+            since = scan.at - LOCATE_WINDOW if scan.locates else scan.at
+            earliest = touched.get((lot.lot_key, scan.serial), (lot, since))[1]
+            touched[(lot.lot_key, scan.serial)] = (lot, min(earliest, since))
+            if scan.locates:
+                located.append((lot.lot_key, scan))
+                continue
             rows.append(
                 {
                     "lot_key": lot.lot_key,
@@ -221,9 +262,21 @@ def store_scans(
                     "lon_tenths": None if scan.place is None else scan.place.lon_tenths,
                 }
             )
-        if not rows:
+        if rows:
+            session.execute(insert(SerialScan), rows)
+        for lot_key, scan in located:  # after the batch's views: a view and its place may meet
+            if not locate_scan(session, lot_key, scan):
+                session.add(
+                    SerialScan(
+                        lot_key=lot_key,
+                        serial=scan.serial,
+                        scanned_at=scan.at,
+                        lat_tenths=scan.place.lat_tenths if scan.place else None,
+                        lon_tenths=scan.place.lon_tenths if scan.place else None,
+                    )
+                )
+        if not touched:
             return []
-        session.execute(insert(SerialScan), rows)
         session.commit()
         flags: list[CopyFlag] = []
         serials_of: dict[str, frozenset[str]] = {}
@@ -257,9 +310,11 @@ class ScanRecorder:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def record(self, gtin: str, lot_code: str, serial: str, place: Place | None) -> None:
-        """Buffers one scan (no I/O)."""
-        scan = PendingScan(gtin, lot_code, serial, datetime.now(UTC), place)
+    def record(
+        self, gtin: str, lot_code: str, serial: str, place: Place | None, *, locates: bool = False
+    ) -> None:
+        """Buffers one scan, or with `locates` the place of a recent one (no I/O)."""
+        scan = PendingScan(gtin, lot_code, serial, datetime.now(UTC), place, locates)
         with self._lock:
             self._buffer.append(scan)
 
