@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
+
+from sqlalchemy import select
+
 from fixtures.writepath import WritePath, gtin
+from lotlink.models import ApiToken
 from lotlink.services.tokens import revoke_token
 from lotlink.vocabulary import Role
 
@@ -59,3 +64,35 @@ def test_the_actor_is_registered_on_chain_with_its_role(write_path: WritePath) -
     assert contract.call("hasRole", Role.CARRIER.id, carrier.address)
     self_custody = write_path.actor(Role.SUPPLIER, custodial=False)
     assert contract.call("hasRole", Role.SUPPLIER.id, self_custody.address)
+
+
+def test_a_read_with_a_token_neither_writes_nor_waits_for_writers(write_path: WritePath) -> None:
+    """A GET authenticates without writing: on SQLite it never needs the write lock, so it
+    answers while another writer holds it; the token's use is recorded by its next write."""
+    wp = write_path
+    supplier = wp.actor(Role.SUPPLIER)
+    url = wp.settings.effective_database_url
+    holder = None
+    if url.startswith("sqlite"):
+        holder = sqlite3.connect(url.removeprefix("sqlite:///"), timeout=10)
+        holder.execute("BEGIN IMMEDIATE")  # another writer, mid-transaction
+    try:
+        assert wp.client.get("/api/v1/me", headers=supplier.headers).status_code == 200
+    finally:
+        if holder is not None:
+            holder.rollback()
+            holder.close()
+
+    def last_used() -> object:
+        with wp.session() as session:
+            return session.scalar(
+                select(ApiToken.last_used_at).where(
+                    ApiToken.actor_address == supplier.address.lower()
+                )
+            )
+
+    assert last_used() is None
+    written = wp.client.post(
+        "/api/v1/webhooks", json={"url": "https://example.org/hook"}, headers=supplier.headers
+    )
+    assert written.status_code == 201 and last_used() is not None

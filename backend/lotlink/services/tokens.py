@@ -10,6 +10,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from lotlink.db.engine import READ_ONLY_OPTION
 from lotlink.errors import AuthenticationError, UnknownTokenError
 from lotlink.models import Actor, ApiToken
 from lotlink.models.types import utc_now
@@ -72,7 +73,10 @@ def authenticate(session: Session, secret: str) -> Actor:
     """The actor a bearer secret acts for; AuthenticationError if it is unknown or revoked.
 
     Ends the session's transaction before returning, so a write that follows starts its own
-    (SQLite must take its write lock before reading anything it will change).
+    (SQLite must take its write lock before reading anything it will change). A read-only
+    session (a GET) does not record the use: on SQLite its deferred transaction cannot take the
+    write lock once another writer got in first ("database is locked"), and a read must never
+    wait for writers; ``last_used_at`` is the token's last writing request.
     """
     token = session.scalar(
         select(ApiToken)
@@ -86,7 +90,9 @@ def authenticate(session: Session, secret: str) -> Actor:
     if token.revoked_at is not None or (token.expires_at is not None and token.expires_at <= now):
         session.rollback()
         raise AuthenticationError(reason="the API token was revoked or has expired")
-    if token.last_used_at is None or now - token.last_used_at > _LAST_USED_RESOLUTION:
+    reading = bool(session.connection().get_execution_options().get(READ_ONLY_OPTION))
+    stale = token.last_used_at is None or now - token.last_used_at > _LAST_USED_RESOLUTION
+    if stale and not reading:
         token.last_used_at = now
     actor = token.actor
     session.commit()

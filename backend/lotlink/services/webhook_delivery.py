@@ -22,7 +22,7 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from lotlink.config import Settings
-from lotlink.db.engine import make_session_factory
+from lotlink.db.engine import make_read_session_factory, make_session_factory
 from lotlink.models import DeliveryState, WebhookDelivery, WebhookEndpoint
 from lotlink.services.periodic import PeriodicTask
 from lotlink.services.webhooks import signed_headers
@@ -153,12 +153,30 @@ def deliver_due(
     return attempts
 
 
+def any_due(sessions: sessionmaker[Session], *, now: datetime | None = None) -> bool:
+    """Whether a delivery is due: a read, so an idle deliverer never takes a write lock."""
+    moment = now or datetime.now(UTC)
+    with sessions() as session:
+        found = session.scalar(
+            select(WebhookDelivery.id)
+            .where(
+                WebhookDelivery.state == DeliveryState.PENDING,
+                WebhookDelivery.next_attempt_at <= moment,
+            )
+            .limit(1)
+        )
+    return found is not None
+
+
 def start_deliverer(settings: Settings, engine: Engine) -> PeriodicTask:
     """The service's webhook deliverer, running in a background thread."""
     sessions = make_session_factory(engine)
+    reads = make_read_session_factory(engine)
     client = httpx.Client(timeout=settings.webhook_timeout_seconds, follow_redirects=False)
 
     def work() -> bool:
+        if not any_due(reads):
+            return False
         return len(deliver_due(sessions, client=client)) == BATCH  # a full batch: more waiting
 
     return PeriodicTask(
