@@ -281,3 +281,24 @@ def test_the_lots_supplier_escalates_to_a_voluntary_recall(write_path: WritePath
     recall = wp.client.get(escalated.json()["links"]["recall"]).json()
     assert recall["voluntary"] is True and recall["issuer"] == plant.address
     assert [item["lot_code"] for item in recall["lots"]] == ["F-VOLUNTARY"]
+
+
+def test_a_refused_escalation_leaves_the_alert_as_it_was(write_path: WritePath) -> None:
+    """A regulator holding its own key must sign the recall; unsigned, the chain write is
+    refused before it is sent, and the alert is not left claimed as escalated."""
+    wp = write_path
+    plant = wp.actor(Role.SUPPLIER)
+    carrier = wp.actor(Role.CARRIER)
+    regulator = wp.actor(Role.REGULATOR, custodial=False)
+    complain(wp, shipped_lot(wp, plant, carrier, "F-UNSIGNED"), 3)
+    (alert, *_) = wp.client.get("/api/v1/alerts", headers=regulator.headers).json()
+
+    refused = wp.client.post(
+        f"/api/v1/alerts/{alert['id']}/escalate",
+        json={"recall_class": 1, "reason": "Unsigned"},
+        headers=regulator.headers,
+    )
+
+    assert refused.status_code == 422 and refused.json()["field"] == "authorization"
+    after = wp.client.get(f"/api/v1/alerts/{alert['id']}", headers=regulator.headers).json()
+    assert after["state"] == "open" and after["escalated_at"] is None and after["recall_id"] is None
