@@ -215,6 +215,9 @@ def test_alert_inputs_are_checked(write_path: WritePath) -> None:
     bad_state = wp.client.get("/api/v1/alerts", params={"state": "sleeping"}, headers=plant.headers)
     assert bad_state.status_code == 422
     assert wp.client.delete("/api/v1/webhooks/999", headers=plant.headers).status_code == 404
+    for path in ("/api/v1/alerts", "/api/v1/reports"):
+        bad_lot = wp.client.get(path, params={"lot": "0x12"}, headers=plant.headers)
+        assert bad_lot.status_code == 422 and bad_lot.json()["errors"][0]["field"] == "query.lot"
 
 
 def test_a_refused_message_is_retried_on_schedule_then_given_up(

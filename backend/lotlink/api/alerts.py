@@ -33,6 +33,7 @@ from lotlink.services.lots import find_lot
 from lotlink.services.webhooks import disable_endpoint, list_endpoints, register_endpoint
 
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
+LOT_KEY_PATTERN = r"^0x[0-9a-fA-F]{64}$"
 webhooks_router = APIRouter(prefix="/api/v1/webhooks", tags=["alerts"])
 
 
@@ -50,7 +51,9 @@ def listing(
         list[AlertState] | None, Query(description="Only these states (repeat the parameter).")
     ] = None,
     kind: Annotated[str | None, Query(description='Only this kind, e.g. "complaints".')] = None,
-    lot: Annotated[str | None, Query(description="Only this lot (its 0x key).")] = None,
+    lot: Annotated[
+        str | None, Query(description="Only this lot (its 0x key).", pattern=LOT_KEY_PATTERN)
+    ] = None,
 ) -> list[AlertPublic]:
     lot_key = None if lot is None else find_lot(session, lot, field="lot").lot_key
     rows = list_alerts(session, actor, states=state, kind=kind, lot_key=lot_key)

@@ -173,7 +173,9 @@ def _refused(
 def read_reports(
     actor: ActorDep,
     session: SessionDep,
-    lot: str | None = Query(default=None, description="A lot key (0x…) to filter by."),
+    lot: str | None = Query(
+        default=None, description="A lot key (0x…) to filter by.", pattern=r"^0x[0-9a-fA-F]{64}$"
+    ),
     overdue: bool = Query(
         default=False, description="Only reports past a deadline they have not met."
     ),
