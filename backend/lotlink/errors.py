@@ -119,6 +119,16 @@ class DatabaseError(LotlinkError):
         super().__init__(f"database {url}: {reason}")
 
 
+class DatabaseBusyError(LotlinkError):
+    """Raised when a write waited too long for the writers queued before it (SQLite)."""
+
+    retryable = True
+    retry_after = 5
+
+    def __init__(self, *, waited: float) -> None:
+        super().__init__(f"the database is busy: no turn to write after {waited:.0f} s; retry")
+
+
 class InvalidGs1KeyError(LotlinkError):
     """Raised when a GTIN, GLN or lot code is malformed or fails its check digit."""
 

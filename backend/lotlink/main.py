@@ -22,8 +22,8 @@ from lotlink.api import (
     me,
     recalls,
     receipts,
-    report_responses,
     regulator,
+    report_responses,
     scans,
     suppliers,
 )
@@ -37,8 +37,8 @@ from lotlink.services.chain_access import ChainAccess
 from lotlink.services.complaint_alerts import start_sweeper
 from lotlink.services.scans import ScanRecorder
 from lotlink.services.webhook_delivery import start_deliverer
-from lotlink.web import install_web
 from lotlink.web import alerts as web_alerts
+from lotlink.web import install_web
 from lotlink.web import links as web_links
 from lotlink.web import report_status as web_report_status
 from lotlink.web import suppliers as web_suppliers

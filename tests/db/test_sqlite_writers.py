@@ -4,11 +4,16 @@ fail with "database is locked" (the anchorer, the indexer and requests all write
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
+from sqlalchemy.orm import Session, sessionmaker
 
+from lotlink.db import engine as engine_module
 from lotlink.db.engine import make_engine, make_read_session_factory, make_session_factory
+from lotlink.errors import DatabaseBusyError
 
 
 def test_a_reader_turned_writer_waits_for_another_writer(tmp_path: Path) -> None:
@@ -63,4 +68,75 @@ def test_readers_do_not_wait_for_a_writer(tmp_path: Path) -> None:
         with make_read_session_factory(engine)() as reader:
             assert reader.execute(text("SELECT x FROM t")).scalar_one() == 1
         writer.commit()
+    engine.dispose()
+
+
+def _table(sessions: sessionmaker[Session]) -> None:
+    with sessions() as session:
+        session.execute(text("CREATE TABLE n (k INTEGER PRIMARY KEY, v INTEGER)"))
+        session.execute(text("INSERT INTO n VALUES (1, 0)"))
+        session.commit()
+
+
+def test_writers_of_one_process_queue_past_sqlites_busy_timeout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each writer holds the lock longer than SQLite's busy timeout would let the others wait;
+    queued in-process, every one of them still gets its turn and no increment is lost."""
+    monkeypatch.setattr(engine_module, "SQLITE_BUSY_TIMEOUT_MS", 50)
+    engine = make_engine(f"sqlite:///{tmp_path / 'queue.db'}")
+    sessions = make_session_factory(engine)
+    _table(sessions)
+    failures: list[BaseException] = []
+
+    def writer() -> None:
+        try:
+            with sessions() as session:
+                value = session.execute(text("SELECT v FROM n")).scalar_one()
+                time.sleep(0.06)  # longer than the busy timeout
+                session.execute(text("UPDATE n SET v = :v"), {"v": value + 1})
+                session.commit()
+        except BaseException as error:
+            failures.append(error)
+
+    threads = [threading.Thread(target=writer) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not failures, failures
+    with make_read_session_factory(engine)() as session:
+        assert session.execute(text("SELECT v FROM n")).scalar_one() == 6
+    engine.dispose()
+
+
+def test_a_writer_kept_waiting_too_long_gets_a_busy_error_and_nothing_is_left_locked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(engine_module, "SQLITE_WRITER_QUEUE_SECONDS", 0.2)
+    engine = make_engine(f"sqlite:///{tmp_path / 'busy.db'}")
+    sessions = make_session_factory(engine)
+    _table(sessions)
+    holding, done = threading.Event(), threading.Event()
+
+    def holder() -> None:
+        with sessions() as session:
+            session.execute(text("UPDATE n SET v = 1"))
+            holding.set()
+            done.wait(timeout=30)
+            session.rollback()
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    holding.wait(timeout=30)
+    with pytest.raises(DatabaseBusyError, match="database is busy"), sessions() as session:
+        session.execute(text("UPDATE n SET v = 2"))
+    done.set()
+    thread.join(timeout=30)
+    # Both the rolled-back holder and the refused writer let go: the next write goes through.
+    with sessions() as session:
+        session.execute(text("UPDATE n SET v = 3"))
+        session.commit()
+    with make_read_session_factory(engine)() as session:
+        assert session.execute(text("SELECT v FROM n")).scalar_one() == 3
     engine.dispose()

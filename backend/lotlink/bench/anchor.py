@@ -1,265 +1,361 @@
-"""`lotlink bench anchor`: accepted events to anchored receipts, beside the local chain's ceiling.
+"""`lotlink bench anchor`: checkpoints POSTed to the service until their receipts are stored.
 
-On a fresh anvil and a SQLite file in a temporary directory: `clients` threads accept signed
-events (each one database transaction writing the checkpoint, its lot link and its outbox
-entry, as the API does) while the anchorer runs; every event's latency runs from its outbox
-entry to its stored receipt. Beside it, the chain's raw ceiling: pre-signed transactions sent
-straight to anvil in JSON-RPC batches.
+The default stack, started for real: a managed anvil, a SQLite database, and the service under
+uvicorn with the anchorer and indexer running inside it, as `lotlink serve` runs them. One
+supplier (a custodial actor, so the service could sign too) registers one lot per client
+through the API. Each client then POSTs EPCIS 2.0 capture documents to ``/epcis/capture``
+for its own lot (so each lot's hash chain has one writer), the way a producer's own system
+would with `lotlink submit --keystore`: built and EIP-712-signed on the client before the clock
+starts, with ``lotlink:previous`` chained client-side. The service validates each document
+against GS1's schema, hashes each event, checks each signature, stores the events with their
+outbox entries, and its anchorer batches them on chain.
 
-The events are inserted directly, not POSTed: this measures outbox-to-anchored, the
-anchorer's part of the write path.
+Two runs:
+
+- **burst**: `clients` threads post `events` events as fast as the service accepts them;
+  throughput is events over the time from the first POST to the last stored receipt;
+- **steady**: the clients together post `rate` events per second for `seconds` seconds, spread
+  evenly; latency runs from each event's POST to its stored receipt (the anchorer's
+  ``anchor_receipt.created_at``, on the same machine's clock).
+
+Beside them, the chain's raw ceiling: pre-signed plain transfers sent straight to a fresh anvil
+(same build and flags) in JSON-RPC batches until mined.
 """
 
 from __future__ import annotations
 
 import json
 import statistics
-import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
+import httpx
 import requests
+from eth_account import Account
 from eth_account.signers.local import LocalAccount
-from pydantic import SecretStr
-from sqlalchemy import select, update
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session, sessionmaker
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 
-from lotlink.anchoring.anchorer import Anchorer
-from lotlink.bench.harness import bench_chain, bench_gln
-from lotlink.chain.deploy import DeployedContract, Deployment, save_deployment
-from lotlink.chain.typed_data import Authorization, sign_typed
+from lotlink.bench.harness import bench_chain, bench_gln, free_port, fresh_stack_settings, serve
+from lotlink.chain.typed_data import Domain, sign_typed
 from lotlink.config import Settings
-from lotlink.db import make_engine, make_session_factory, upgrade_database
+from lotlink.db.engine import make_engine, make_session_factory
+from lotlink.epcis.build import CONTEXT, PREVIOUS, previous_ids
 from lotlink.epcis.event_hash import event_digest
-from lotlink.gs1.keys import lot_key
-from lotlink.models import (
-    Actor,
-    ActorRole,
-    AnchorReceipt,
-    Checkpoint,
-    CheckpointKind,
-    CheckpointLot,
-    Lot,
-    OutboxEntry,
-)
-from lotlink.vocabulary import Role
+from lotlink.main import create_app
+from lotlink.models import AnchorReceipt
+from lotlink.runtime import prepare
+from lotlink.services.actors import add_actor
+from lotlink.services.checkpoints import checkpoint_message
+from lotlink.services.tokens import issue_token
+from lotlink.vocabulary import CheckpointKind, Role
 
 GTIN = "09506000134352"
-CONTEXT = ["https://ref.gs1.org/standards/epcis/epcis-context.jsonld"]
 
 
-@dataclass(frozen=True, slots=True)
-class _Signed:
-    digest: str
-    document: str
-    signature: bytes
-    moment: datetime
+@dataclass(slots=True)
+class Request:
+    """One capture document, ready to POST: its body, signature header and event digests."""
+
+    body: bytes
+    signatures: str
+    digests: list[str]
+    sent_at: float = 0.0
+
+
+@dataclass(slots=True)
+class ClientLot:
+    """A client's lot and the capture documents it will post for it, in chain order."""
+
     lot_key: str
+    digital_link: str
+    head: bytes | None = None
+    requests: list[Request] = field(default_factory=list)
 
 
-def _sign_events(n: int, clients: int, signer: LocalAccount, domain: Any) -> list[list[_Signed]]:
-    """`n` signed events, one lot per client (each lot's hash chain has one writer)."""
-    per_client: list[list[_Signed]] = [[] for _ in range(clients)]
-    for i in range(n):
-        client = i % clients
-        key = "0x" + lot_key(GTIN, f"B{client}").hex()
-        moment = datetime(2026, 3, 1, tzinfo=UTC) + timedelta(milliseconds=i)
-        event = {
-            "type": "ObjectEvent",
-            "eventTime": moment.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-            "eventTimeZoneOffset": "+00:00",
-            "epcList": [f"https://id.gs1.org/01/{GTIN}/21/{i}"],
-            "action": "OBSERVE",
-            "bizStep": "commissioning",
-        }
-        digest = event_digest(event, context=CONTEXT)
-        message = {"eventHash": digest, "lotKey": bytes.fromhex(key[2:]), "kind": 0}
-        document = json.dumps(
-            {"@context": CONTEXT, "type": "EPCISDocument", "epcisBody": {"eventList": [event]}},
-            separators=(",", ":"),
-        )
-        per_client[client].append(
-            _Signed(
-                "0x" + digest.hex(), document, sign_typed(signer, "Checkpoint", message, domain),
-                moment, key,
-            )
-        )  # fmt: skip
-    return per_client
+def _event(lot: ClientLot, moment: datetime, place: str) -> dict[str, Any]:
+    return {
+        "type": "ObjectEvent",
+        "eventTime": moment.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "eventTimeZoneOffset": "+00:00",
+        "action": "OBSERVE",
+        "quantityList": [{"epcClass": lot.digital_link, "quantity": 5, "uom": "KGM"}],
+        "bizStep": "inspecting",
+        "disposition": "conformant",
+        "readPoint": {"id": f"https://id.gs1.org/414/{place}"},
+    }
 
 
-def _accept(sessions: sessionmaker[Session], signer: str, events: list[_Signed]) -> None:
-    # One writer per lot, so each event's predecessor is the client's previous event; the
-    # transaction writes first (SQLite: a reader turned writer fails under concurrency).
-    prev: str | None = None
-    for signed in events:
-        for attempt in range(100):
-            try:
-                _accept_one(sessions, signer, signed, prev)
-                break
-            except OperationalError:  # SQLite's busy timeout ran out under load: try again
-                if attempt == 99:
-                    raise
-        prev = signed.digest
-
-
-def _accept_one(
-    sessions: sessionmaker[Session], signer: str, signed: _Signed, prev: str | None
+def build_requests(
+    lot: ClientLot, events: int, per_request: int, signer: LocalAccount, domain: Domain
 ) -> None:
-    with sessions.begin() as session:
-        checkpoint = Checkpoint(
-            digest=signed.digest,
-            event_id=f"ni:///sha-256;{signed.digest[2:]}?ver=CBV2.0",
-            epcis_json=signed.document,
-            event_type="ObjectEvent",
-            kind=CheckpointKind.PRODUCED,
-            event_time=signed.moment,
-            event_time_offset="+00:00",
-            primary_lot_key=signed.lot_key,
-            signer_address=signer,
-            signature=signed.signature,
-        )
-        checkpoint.lots.append(CheckpointLot(lot_key=signed.lot_key, prev_digest=prev))
-        session.add(checkpoint)
-        session.add(OutboxEntry(event_digest=signed.digest))
-        session.flush()
-        session.execute(
-            update(Lot).where(Lot.lot_key == signed.lot_key).values(head_digest=signed.digest)
-        )
+    """Appends capture documents holding `events` signed events for `lot`, chained from its head.
+
+    Built exactly as `lotlink submit --keystore` builds them: each event names its predecessor
+    in ``lotlink:previous``, and its CBV 2.0 hash is signed as an EIP-712 ``Checkpoint``.
+    """
+    place = str(bench_gln(9))
+    start = datetime(2026, 3, 1, tzinfo=UTC) + timedelta(seconds=len(lot.requests) * per_request)
+    for first in range(0, events, per_request):
+        batch, signatures, digests = [], [], []
+        for i in range(first, min(first + per_request, events)):
+            event = _event(lot, start + timedelta(milliseconds=i), place)
+            event[PREVIOUS] = previous_ids([] if lot.head is None else [lot.head])
+            digest = event_digest(event, context=CONTEXT)
+            message = checkpoint_message(digest, lot.lot_key, CheckpointKind.INSPECTED)
+            signatures.append("0x" + sign_typed(signer, "Checkpoint", message, domain).hex())
+            digests.append("0x" + digest.hex())
+            batch.append(event)
+            lot.head = digest
+        document = {
+            "@context": CONTEXT,
+            "type": "EPCISDocument",
+            "schemaVersion": "2.0",
+            "creationDate": "2026-03-01T00:00:00.000Z",
+            "epcisBody": {"eventList": batch},
+        }
+        body = json.dumps(document, separators=(",", ":")).encode()
+        lot.requests.append(Request(body, ",".join(signatures), digests))
 
 
-def _raw_ceiling(url: str, account: LocalAccount, chain_id: int, count: int) -> float:
-    """Signed transfers per second, pre-signed, sent in JSON-RPC batches of 100, until mined."""
-    nonce = int(
-        requests.post(
-            url,
-            json={"jsonrpc": "2.0", "id": 1, "method": "eth_getTransactionCount",
-                  "params": [account.address, "pending"]},
-            timeout=30,
-        ).json()["result"], 16,
-    )  # fmt: skip
+def _post_all(base: str, token: str, requests_: list[Request], pace: float | None, t0: float):
+    """Posts each request in order; with `pace`, the k-th no earlier than t0 + k * pace."""
+    headers = {
+        "Authorization": f"Bearer {token}",
+        "Content-Type": "application/ld+json",
+    }
+    with httpx.Client(base_url=base, timeout=120) as client:
+        for k, request in enumerate(requests_):
+            if pace is not None:
+                delay = t0 + k * pace - time.perf_counter()
+                if delay > 0:
+                    time.sleep(delay)
+            request.sent_at = time.time()
+            response = client.post(
+                "/epcis/capture",
+                content=request.body,
+                headers=headers | {"Lotlink-Signature": request.signatures},
+            )
+            if response.status_code != 201:
+                raise RuntimeError(f"capture refused: {response.status_code} {response.text}")
+
+
+def _run_clients(base: str, token: str, lots: list[ClientLot], pace: float | None) -> None:
+    failures: list[BaseException] = []
+
+    def run(lot: ClientLot, offset: float) -> None:
+        try:
+            _post_all(base, token, lot.requests, pace, offset)
+        except BaseException as error:
+            failures.append(error)
+
+    t0 = time.perf_counter()
+    spread = 0.0 if pace is None else pace / len(lots)
+    threads = [
+        threading.Thread(target=run, args=(lot, t0 + i * spread)) for i, lot in enumerate(lots)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise RuntimeError(f"{len(failures)} clients failed; first: {failures[0]}")
+
+
+def _await_receipts(settings: Settings, digests: list[str], timeout: float) -> dict[str, float]:
+    """Waits until every digest has a stored receipt; returns each one's creation time (epoch)."""
+    engine = make_engine(settings.effective_database_url)
+    sessions = make_session_factory(engine)
+    wanted = set(digests)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            with sessions() as session:
+                done = session.scalar(
+                    select(func.count())
+                    .select_from(AnchorReceipt)
+                    .where(AnchorReceipt.event_digest.in_(wanted))
+                )
+            if done == len(wanted):
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"only {done} of {len(wanted)} events anchored in {timeout} s")
+            time.sleep(0.02)
+        with sessions() as session:
+            rows = session.execute(
+                select(AnchorReceipt.event_digest, AnchorReceipt.created_at).where(
+                    AnchorReceipt.event_digest.in_(wanted)
+                )
+            ).all()
+        return {digest: created.timestamp() for digest, created in rows}
+    finally:
+        engine.dispose()
+
+
+def _latencies(lots: list[ClientLot], anchored: dict[str, float]) -> list[float]:
+    return sorted(
+        anchored[digest] - request.sent_at
+        for lot in lots
+        for request in lot.requests
+        for digest in request.digests
+    )
+
+
+def _percentile(sorted_values: list[float], p: float) -> float:
+    return sorted_values[min(len(sorted_values) - 1, round(p * (len(sorted_values) - 1)))]
+
+
+def _raw_ceiling(url: str, chain_id: int, count: int) -> float:
+    """Signed transfers per second, pre-signed, sent in JSON-RPC batches of 100, until mined.
+
+    From a fresh account funded for the purpose, so no other sender's nonces are involved."""
+    account = Account.create()
+    session = requests.Session()
+
+    def call(method: str, *params: Any) -> Any:
+        body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}
+        answer = session.post(url, json=body, timeout=60).json()
+        if "error" in answer:
+            raise RuntimeError(f"{method}: {answer['error']}")
+        return answer["result"]
+
+    call("anvil_setBalance", account.address, hex(10**24))
+    fee = 2 * int(call("eth_getBlockByNumber", "latest", False)["baseFeePerGas"], 16) + 10**9
     raws = [
         "0x"
         + bytes(
             account.sign_transaction(
-                {"type": 2, "chainId": chain_id, "nonce": nonce + i, "to": account.address,
-                 "value": 1, "gas": 21_000, "maxFeePerGas": 10**10, "maxPriorityFeePerGas": 1}
+                {"type": 2, "chainId": chain_id, "nonce": i, "to": account.address, "value": 1,
+                 "gas": 21_000, "maxFeePerGas": fee, "maxPriorityFeePerGas": 1}
             ).raw_transaction
         ).hex()
         for i in range(count)
     ]  # fmt: skip
     began = time.perf_counter()
-    session = requests.Session()
     for start in range(0, count, 100):
         batch: list[Any] = [
             {"jsonrpc": "2.0", "id": i, "method": "eth_sendRawTransaction", "params": [raw]}
             for i, raw in enumerate(raws[start : start + 100])
         ]
-        session.post(url, json=batch, timeout=60).raise_for_status()
-    while True:
-        answer = session.post(
-            url,
-            json={"jsonrpc": "2.0", "id": 1, "method": "eth_getTransactionCount",
-                  "params": [account.address, "latest"]},
-            timeout=30,
-        ).json()  # fmt: skip
-        if int(answer["result"], 16) >= nonce + count:
-            break
+        answers = session.post(url, json=batch, timeout=300).json()
+        if refused := [a["error"] for a in answers if "error" in a]:
+            raise RuntimeError(f"anvil refused {len(refused)} transfers: {refused[0]}")
+    while int(call("eth_getTransactionCount", account.address, "latest"), 16) < count:
         time.sleep(0.01)
     return count / (time.perf_counter() - began)
 
 
-def measure_anchor(events: int, clients: int, *, raw_transactions: int = 5000) -> dict[str, float]:
-    """Runs the benchmark; returns its figures."""
-    with bench_chain() as chain, tempfile.TemporaryDirectory(prefix="lotlink-bench-") as tmp:
-        admin, relayer, supplier = chain.accounts[:3]
-        for index, (account, role) in enumerate(
-            ((relayer, Role.ANCHORER), (supplier, Role.SUPPLIER)), start=1
-        ):
-            args = (account.address, role.id, bench_gln(index), bytes(32))
-            chain.lotlink.transact(
-                "registerActor", *args, Authorization.direct().as_tuple(), sender=admin
+@dataclass(frozen=True, slots=True)
+class AnchorFigures:
+    events: int
+    clients: int
+    per_request: int
+    burst_accepted_per_s: float
+    burst_anchored_per_s: float
+    burst_p50_s: float
+    burst_p95_s: float
+    steady_rate: int
+    steady_events: int
+    steady_p50_s: float
+    steady_p95_s: float
+    steady_max_s: float
+    raw_chain_tx_per_s: float
+
+
+def _setup(settings: Settings, lots: int) -> tuple[str, LocalAccount, Domain, list[ClientLot]]:
+    """A custodial supplier, its token and `lots` lots registered through the API."""
+    quiet = settings.model_copy(update={"indexer_enabled": False, "anchorer_enabled": False})
+    with TestClient(create_app(quiet)) as client:
+        chain = client.app.state.chain  # type: ignore[attr-defined]
+        with client.app.state.sessions() as session:  # type: ignore[attr-defined]
+            created = add_actor(
+                session, chain, role=Role.SUPPLIER, gln=str(bench_gln(1)), name="Bench dairy"
             )
-        database = f"sqlite:///{Path(tmp) / 'lotlink.db'}"
-        upgrade_database(database)
-        settings = Settings(
-            var_dir=Path(tmp) / "var",
-            rpc_url=str(chain.w3.provider.endpoint_uri),  # type: ignore[attr-defined]
-            database_url=database,
-            relayer_key=SecretStr("0x" + bytes(relayer.key).hex()),
-        )
-        save_deployment(
-            Deployment(
-                chain_id=chain.lotlink.chain_id,
-                contracts={
-                    "Lotlink": DeployedContract(
-                        address=chain.lotlink.address, block=1, tx_hash="0x" + "00" * 32,
-                        abi_hash="bench",
-                    )
-                },
-                deployer=admin.address, admin=admin.address,
-                deployed_at=datetime.now(UTC).replace(microsecond=0),
-            ),
-            settings.deployment_file,
-        )  # fmt: skip
-        engine = make_engine(database)
-        sessions = make_session_factory(engine)
-        signed = _sign_events(events, clients, supplier, chain.lotlink.domain)
-        with sessions.begin() as session:
-            actor = Actor(address=supplier.address, name="Bench supplier")
-            actor.roles.append(ActorRole(role=Role.SUPPLIER))
-            session.add(actor)
-            for client in range(clients):
-                key = "0x" + lot_key(GTIN, f"B{client}").hex()
-                session.add(
-                    Lot(lot_key=key, gtin=GTIN, lot_code=f"B{client}", quantity_milli=1,
-                        unit="KGM", owner_address=supplier.address)
-                )  # fmt: skip
-        anchorer = Anchorer.from_settings(settings, engine=engine)
-        anchorer.start()
-        began = time.perf_counter()
-        threads = [
-            threading.Thread(target=_accept, args=(sessions, supplier.address, signed[c]))
-            for c in range(clients)
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        accepted = time.perf_counter() - began
-        deadline = time.monotonic() + 600
-        while time.monotonic() < deadline:
-            with sessions() as session:
-                done = session.query(AnchorReceipt).count()
-            if done >= events:
-                break
-            time.sleep(0.05)
-        else:
-            raise RuntimeError(f"only {done} of {events} events anchored after 10 minutes")
-        anchored = time.perf_counter() - began
-        anchorer.stop()
-        with sessions() as session:
-            pairs = session.execute(
-                select(OutboxEntry.enqueued_at, AnchorReceipt.created_at).join(
-                    AnchorReceipt, AnchorReceipt.event_digest == OutboxEntry.event_digest
+            token = issue_token(session, created.actor, label="bench").secret
+        assert created.account is not None
+        headers = {"Authorization": f"Bearer {token}"}
+        made = []
+        for i in range(lots):
+            body = {"gtin": GTIN, "lot_code": f"BENCH-{i:04d}", "product_name": "Whole milk",
+                    "quantity": 10_000, "unit": "KGM"}  # fmt: skip
+            response = client.post("/api/v1/lots", json=body, headers=headers)
+            if response.status_code != 201:
+                raise RuntimeError(f"lot registration failed: {response.text}")
+            lot = response.json()
+            made.append(ClientLot(lot["lot_key"], lot["digital_link"]))
+        domain = chain.contract.domain
+    return token, created.account, domain, made
+
+
+def measure_anchor(
+    events: int,
+    clients: int,
+    *,
+    per_request: int = 50,
+    rate: int = 500,
+    seconds: int = 10,
+    raw_transactions: int = 1000,
+    progress: Callable[[str], None] = lambda line: None,
+) -> AnchorFigures:
+    """Runs the burst and the steady run on one fresh stack; returns their figures, telling
+    `progress` what it is doing."""
+    with fresh_stack_settings("anchor") as settings:
+        with prepare(settings):
+            progress(f"registering {2 * clients} lots through the API")
+            token, signer, domain, lots = _setup(settings, 2 * clients)
+            progress("building and signing the clients' capture documents")
+            burst, steady = lots[:clients], lots[clients:]
+            for i, lot in enumerate(burst):
+                share = events // clients + (1 if i < events % clients else 0)
+                build_requests(lot, share, per_request, signer, domain)
+            # Steady: `rate` events/s in all, as small requests spread evenly over the clients.
+            steady_events = rate * seconds
+            steady_per_request = max(1, min(per_request, steady_events // (clients * seconds)))
+            for i, lot in enumerate(steady):
+                share = steady_events // clients + (1 if i < steady_events % clients else 0)
+                build_requests(lot, share, steady_per_request, signer, domain)
+            with serve(settings, port=free_port(), workers=1, background=True) as base:
+                progress("burst: posting")
+                began = time.perf_counter()
+                began_epoch = time.time()
+                _run_clients(base, token, burst, pace=None)
+                accepted = time.perf_counter() - began
+                progress(f"burst: all accepted after {accepted:.1f} s; waiting for receipts")
+                burst_digests = [d for lot in burst for r in lot.requests for d in r.digests]
+                burst_done = _await_receipts(settings, burst_digests, timeout=600)
+                anchored = max(burst_done.values()) - began_epoch
+                burst_latency = _latencies(burst, burst_done)
+
+                progress(f"burst: all anchored after {anchored:.1f} s; steady run")
+                pace = steady_per_request * clients / rate
+                _run_clients(base, token, steady, pace=pace)
+                steady_digests = [d for lot in steady for r in lot.requests for d in r.digests]
+                steady_latency = _latencies(
+                    steady, _await_receipts(settings, steady_digests, timeout=600)
                 )
-            ).all()
-        latencies = sorted((done_at - queued).total_seconds() for queued, done_at in pairs)
-        engine.dispose()
-        ceiling = _raw_ceiling(
-            str(chain.w3.provider.endpoint_uri),  # type: ignore[attr-defined]
-            chain.accounts[5], chain.lotlink.chain_id, raw_transactions,
-        )  # fmt: skip
-    return {
-        "events": events,
-        "clients": clients,
-        "accept_per_s": events / accepted,
-        "anchored_per_s": events / anchored,
-        "latency_p50_s": statistics.median(latencies),
-        "latency_p95_s": latencies[int(0.95 * (len(latencies) - 1))],
-        "raw_chain_tx_per_s": ceiling,
-    }
+        progress("raw chain ceiling, on a fresh anvil of the same build and flags")
+        with bench_chain(settings) as fresh:
+            ceiling = _raw_ceiling(
+                str(fresh.w3.provider.endpoint_uri),  # type: ignore[attr-defined]
+                fresh.lotlink.chain_id,
+                raw_transactions,
+            )
+    return AnchorFigures(
+        events=len(burst_digests),
+        clients=clients,
+        per_request=per_request,
+        burst_accepted_per_s=len(burst_digests) / accepted,
+        burst_anchored_per_s=len(burst_digests) / anchored,
+        burst_p50_s=statistics.median(burst_latency),
+        burst_p95_s=_percentile(burst_latency, 0.95),
+        steady_rate=rate,
+        steady_events=len(steady_digests),
+        steady_p50_s=statistics.median(steady_latency),
+        steady_p95_s=_percentile(steady_latency, 0.95),
+        steady_max_s=steady_latency[-1],
+        raw_chain_tx_per_s=ceiling,
+    )

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
@@ -75,3 +80,60 @@ def bench_chain(settings: Settings | None = None) -> Iterator[BenchChain]:
             deployment = deploy(w3, deployer_key_or_account=accounts[0], admin=accounts[0].address)
             lotlink = LotlinkContract(w3, deployment.address(), load_artifact("Lotlink").abi)
             yield BenchChain(w3=w3, lotlink=lotlink, accounts=accounts)
+
+
+@contextmanager
+def fresh_stack_settings(name: str, **overrides: object) -> Iterator[Settings]:
+    """Settings for a throwaway stack in a temporary directory: a managed anvil on a free port,
+    SQLite under it, batch anchoring, and cheap keystores (the benchmark's keys are throwaway).
+    Start it with `lotlink.runtime.prepare`."""
+    with tempfile.TemporaryDirectory(prefix=f"lotlink-bench-{name}-") as tmp:
+        yield get_settings().model_copy(
+            update={
+                "var_dir": Path(tmp),
+                "anvil_port": free_port(),
+                "rpc_url": None,
+                "database_url": None,
+                "keystore_scrypt_n": 2**10,
+                "anchor_mode": "batch",
+                **overrides,
+            }
+        )
+
+
+@contextmanager
+def serve(
+    settings: Settings, *, port: int, workers: int, background: bool = False
+) -> Iterator[str]:
+    """The service under uvicorn with `workers` processes, on the chain and database `settings`
+    name; with `background`, the indexer and anchorer run inside it as in `lotlink serve`."""
+    env = {
+        **os.environ,
+        "LOTLINK_VAR_DIR": str(settings.var_dir),
+        "LOTLINK_ANVIL_PORT": str(settings.anvil_port),
+        "LOTLINK_INDEXER_ENABLED": str(background).lower(),
+        "LOTLINK_ANCHORER_ENABLED": str(background).lower(),
+        "LOTLINK_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+    }
+    command = [
+        sys.executable, "-m", "uvicorn", "lotlink.main:create_app", "--factory",
+        "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
+        "--log-level", "warning", "--no-access-log",
+    ]  # fmt: skip
+    process = subprocess.Popen(command, env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(base + "/.well-known/gs1resolver", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the service did not start for the benchmark")
+            time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

@@ -10,16 +10,10 @@ in rotation. Each run prints requests/s and latency percentiles for both.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import socket
 import subprocess
-import sys
 import tempfile
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +21,8 @@ import httpx
 from fastapi.testclient import TestClient
 
 from lotlink.anchoring.anchorer import Anchorer
-from lotlink.config import Settings, get_settings
+from lotlink.bench.harness import free_port, fresh_stack_settings, serve
+from lotlink.config import Settings
 from lotlink.db.engine import make_engine, make_session_factory
 from lotlink.errors import ToolchainMissingError
 from lotlink.gs1.digital_link import DigitalLink
@@ -50,12 +45,6 @@ class LoadFigures:
     p90_ms: float
     p99_ms: float
     errors: int
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _gtin(n: int) -> str:
@@ -126,41 +115,6 @@ def seed(settings: Settings, *, lots: int) -> list[str]:
     return paths
 
 
-@contextmanager
-def serve(settings: Settings, *, port: int, workers: int) -> Iterator[str]:
-    """The service under uvicorn with `workers` processes, indexer and anchorer off."""
-    env = {
-        **os.environ,
-        "LOTLINK_VAR_DIR": str(settings.var_dir),
-        "LOTLINK_ANVIL_PORT": str(settings.anvil_port),
-        "LOTLINK_INDEXER_ENABLED": "false",
-        "LOTLINK_ANCHORER_ENABLED": "false",
-        "LOTLINK_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
-    }
-    command = [
-        sys.executable, "-m", "uvicorn", "lotlink.main:create_app", "--factory",
-        "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
-        "--log-level", "warning", "--no-access-log",
-    ]  # fmt: skip
-    process = subprocess.Popen(command, env=env)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(base + "/.well-known/gs1resolver", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the service did not start for the benchmark")
-            time.sleep(0.2)
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-
-
 _LUA = """
 paths = {%s}
 counter = 0
@@ -215,33 +169,21 @@ def measure_scan(
 ) -> dict[str, LoadFigures]:
     """Seeds a fresh chain and database, serves them, and loads a bare endpoint and the scan
     pages in turn; returns both runs' figures."""
-    base_settings = get_settings()
-    with tempfile.TemporaryDirectory(prefix="lotlink-bench-scan-") as tmp:
-        settings = base_settings.model_copy(
-            update={
-                "var_dir": Path(tmp),
-                "anvil_port": _free_port(),
-                "rpc_url": None,
-                "database_url": None,
-                "keystore_scrypt_n": 2**10,
-                "anchor_mode": "batch",
-            }
-        )
-        with prepare(settings):
-            paths = seed(settings, lots=lots)
-            with serve(settings, port=_free_port(), workers=workers) as base:
-                # Warm every page in both workers: the figures are for the steady state.
-                with httpx.Client(base_url=base, timeout=30) as client:
-                    for path in [*paths, "/.well-known/gs1resolver"] * 4:
-                        client.get(path).raise_for_status()
-                bare = run_wrk(
-                    base, ["/.well-known/gs1resolver"], connections=connections, seconds=seconds
-                )
-                scan = run_wrk(base, paths, connections=connections, seconds=seconds)
-                # Serial pages: every view is also a scan, buffered and written in batches.
-                serials = [f"{path}/21/S{n}" for path in paths for n in range(4)]
-                with httpx.Client(base_url=base, timeout=30) as client:
-                    for path in serials * 2:
-                        client.get(path).raise_for_status()
-                serial = run_wrk(base, serials, connections=connections, seconds=seconds)
+    with fresh_stack_settings("scan") as settings, prepare(settings):
+        paths = seed(settings, lots=lots)
+        with serve(settings, port=free_port(), workers=workers) as base:
+            # Warm every page in both workers: the figures are for the steady state.
+            with httpx.Client(base_url=base, timeout=30) as client:
+                for path in [*paths, "/.well-known/gs1resolver"] * 4:
+                    client.get(path).raise_for_status()
+            bare = run_wrk(
+                base, ["/.well-known/gs1resolver"], connections=connections, seconds=seconds
+            )
+            scan = run_wrk(base, paths, connections=connections, seconds=seconds)
+            # Serial pages: every view is also a scan, buffered and written in batches.
+            serials = [f"{path}/21/S{n}" for path in paths for n in range(4)]
+            with httpx.Client(base_url=base, timeout=30) as client:
+                for path in serials * 2:
+                    client.get(path).raise_for_status()
+            serial = run_wrk(base, serials, connections=connections, seconds=seconds)
     return {"bare": bare, "scan": scan, "serial": serial}

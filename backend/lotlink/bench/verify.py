@@ -13,18 +13,15 @@ endpoint alone, `repeat` times.
 from __future__ import annotations
 
 import statistics
-import tempfile
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
 from web3 import HTTPProvider, Web3
 
 from lotlink.anchoring.anchorer import Anchorer
-from lotlink.bench.harness import free_port
-from lotlink.config import get_settings
+from lotlink.bench.harness import fresh_stack_settings
 from lotlink.db.engine import make_engine
 from lotlink.gs1.keys import check_digit
 from lotlink.indexer.service import make_follower
@@ -112,46 +109,33 @@ def _seed(client: TestClient, *, events: int, lots: int) -> str:
 
 def measure_verify(*, events: int = 10_000, lots: int = 200, repeat: int = 3) -> VerifyFigures:
     """Seeds a fresh chain and database, exports the bundle and times its verification."""
-    base = get_settings()
-    with tempfile.TemporaryDirectory(prefix="lotlink-bench-verify-") as tmp:
-        settings = base.model_copy(
-            update={
-                "var_dir": Path(tmp),
-                "anvil_port": free_port(),
-                "rpc_url": None,
-                "database_url": None,
-                "keystore_scrypt_n": 2**10,
-                "anchor_mode": "batch",
-                "indexer_enabled": False,
-                "anchorer_enabled": False,
-            }
-        )
-        with prepare(settings) as prepared:
-            began = time.perf_counter()
-            with TestClient(create_app(settings)) as client:
-                milk = _seed(client, events=events, lots=lots)
-                engine = make_engine(settings.effective_database_url)
+    stack = fresh_stack_settings("verify", indexer_enabled=False, anchorer_enabled=False)
+    with stack as settings, prepare(settings) as prepared:
+        began = time.perf_counter()
+        with TestClient(create_app(settings)) as client:
+            milk = _seed(client, events=events, lots=lots)
+            engine = make_engine(settings.effective_database_url)
+            try:
+                relayer = client.app.state.chain.relayer  # type: ignore[attr-defined]
+                Anchorer.from_settings(settings, engine=engine, relayer=relayer).drain()
+                follower = make_follower(settings, engine, prepared.deployment)
                 try:
-                    relayer = client.app.state.chain.relayer  # type: ignore[attr-defined]
-                    Anchorer.from_settings(settings, engine=engine, relayer=relayer).drain()
-                    follower = make_follower(settings, engine, prepared.deployment)
-                    try:
-                        follower.catch_up()
-                    finally:
-                        follower.close()
+                    follower.catch_up()
                 finally:
-                    engine.dispose()
-                response = client.get(f"/api/v1/lots/{milk}/evidence")
-                response.raise_for_status()
-            seeded = time.perf_counter() - began
-            bundle = response.json()
-            rpc = settings.effective_rpc_url
-            timings = []
-            for _ in range(repeat):
-                w3 = Web3(HTTPProvider(rpc, request_kwargs={"timeout": 60}))
-                began = time.perf_counter()
-                report = verify_bundle(bundle, w3)
-                timings.append(time.perf_counter() - began)
+                    follower.close()
+            finally:
+                engine.dispose()
+            response = client.get(f"/api/v1/lots/{milk}/evidence")
+            response.raise_for_status()
+        seeded = time.perf_counter() - began
+        bundle = response.json()
+        rpc = settings.effective_rpc_url
+        timings = []
+        for _ in range(repeat):
+            w3 = Web3(HTTPProvider(rpc, request_kwargs={"timeout": 60}))
+            began = time.perf_counter()
+            report = verify_bundle(bundle, w3)
+            timings.append(time.perf_counter() - began)
     roots = {event.get("root") for event in bundle["events"]}
     return VerifyFigures(
         events=len(bundle["events"]),

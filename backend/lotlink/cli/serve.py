@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from lotlink.config import Settings, get_settings
 
 
-def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
+def exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
     # uvicorn re-raises the signal it caught once it has shut down; exiting through SystemExit
     # (rather than the default disposition) lets the managed anvil stop and save its state.
     raise SystemExit(128 + signum)
@@ -42,7 +42,7 @@ def serve(
     from lotlink.main import create_app
     from lotlink.runtime import prepare
 
-    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    signal.signal(signal.SIGTERM, exit_on_sigterm)
     settings = get_settings()
     bind_host = host or settings.host
     bind_port = port or settings.port

@@ -7,6 +7,7 @@ waits for the lock instead of failing at once. PostgreSQL URLs are routed to psy
 
 from __future__ import annotations
 
+import threading
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -17,13 +18,38 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
 from lotlink.config import get_settings
-from lotlink.errors import DatabaseError
+from lotlink.errors import DatabaseBusyError, DatabaseError
 
 #: Execution option marking a connection's transactions read-only (SQLite: deferred BEGIN).
 READ_ONLY_OPTION = "lotlink_read_only"
 
-#: How long (milliseconds) a SQLite writer waits for another one before giving up.
+#: How long (milliseconds) a SQLite writer waits for another process's writer before giving up.
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+#: How long (seconds) a SQLite writer waits for the writers queued before it in this process.
+SQLITE_WRITER_QUEUE_SECONDS = 120.0
+
+_GATE_KEY = "lotlink_writer_gate"
+_gates: dict[str, threading.Lock] = {}
+_gates_lock = threading.Lock()
+
+
+def _writer_gate(url: URL) -> threading.Lock:
+    """The one write lock of a SQLite file in this process, shared by all its engines.
+
+    SQLite's busy handler polls with growing sleeps and is not fair: with the API's threads,
+    the anchorer and the indexer all writing, a writer can starve past the busy timeout while
+    others come and go, and the file sits unlocked between polls. Writers of one process queue
+    on this lock instead and are woken at once; the busy timeout still arbitrates between
+    processes (`lotlink anchorer` beside the service).
+    """
+    database = url.database or ""
+    if database in {"", ":memory:"} or database.startswith("file:"):
+        return threading.Lock()  # a database of this engine alone
+    key = str(Path(database).expanduser().resolve())
+    with _gates_lock:
+        return _gates.setdefault(key, threading.Lock())
+
 
 _POSTGRES_SCHEMES = {"postgres", "postgresql", "postgresql+psycopg"}
 
@@ -63,7 +89,7 @@ def make_engine(url: str | URL, **engine_options: Any) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         _prepare_sqlite_file(parsed)
         engine = create_engine(parsed, **engine_options)
-        _install_sqlite_hooks(engine)
+        _install_sqlite_hooks(engine, _writer_gate(parsed))
         return engine
     engine_options.setdefault("pool_pre_ping", True)
     return create_engine(parsed, **engine_options)
@@ -105,7 +131,7 @@ def _prepare_sqlite_file(url: URL) -> None:
             raise DatabaseError(url=redact_url(url), reason=str(error)) from None
 
 
-def _install_sqlite_hooks(engine: Engine) -> None:
+def _install_sqlite_hooks(engine: Engine, gate: threading.Lock) -> None:
     """Pragmas on every new connection, and explicit BEGIN.
 
     pysqlite's own transaction handling starts transactions late and silently commits before
@@ -133,5 +159,37 @@ def _install_sqlite_hooks(engine: Engine) -> None:
         # at once with "database is locked" (its snapshot is stale), busy timeout or not. With
         # IMMEDIATE, writers queue under busy_timeout instead. Read-only sessions keep a deferred
         # BEGIN, so readers never wait for writers.
-        read_only = connection.get_execution_options().get(READ_ONLY_OPTION, False)
-        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+        if connection.get_execution_options().get(READ_ONLY_OPTION, False):
+            connection.exec_driver_sql("BEGIN")
+            return
+        if not gate.acquire(timeout=SQLITE_WRITER_QUEUE_SECONDS):
+            raise DatabaseBusyError(waited=SQLITE_WRITER_QUEUE_SECONDS)
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            gate.release()
+            raise
+        connection.info[_GATE_KEY] = True
+
+    def _release(info: dict[str, Any]) -> None:
+        if info.pop(_GATE_KEY, False):
+            gate.release()
+
+    # The transaction's end lets the next writer in (commit and rollback fire just before the
+    # statement; a writer let in a moment early waits on SQLite's own lock for that moment).
+    @event.listens_for(engine, "commit")
+    def _on_commit(connection: Any) -> None:
+        _release(connection.info)
+
+    @event.listens_for(engine, "rollback")
+    def _on_rollback(connection: Any) -> None:
+        _release(connection.info)
+
+    # A connection handed back to the pool mid-transaction (an error in between) ends it too.
+    @event.listens_for(engine, "reset")
+    def _on_reset(_dbapi_connection: Any, record: Any, _state: Any = None) -> None:
+        _release(record.info)
+
+    @event.listens_for(engine, "close")
+    def _on_close(_dbapi_connection: Any, record: Any) -> None:
+        _release(record.info)

@@ -1,0 +1,20 @@
+"""`lotlink bench anchor` at a tiny size: every event POSTed ends with a stored receipt, the
+steady run posts what it promises, and the figures are consistent. Times are not asserted."""
+
+from __future__ import annotations
+
+from lotlink.bench.anchor import measure_anchor
+
+
+def test_bench_anchor_posts_every_event_until_its_receipt_is_stored() -> None:
+    lines: list[str] = []
+    f = measure_anchor(
+        30, 3, per_request=4, rate=12, seconds=1, raw_transactions=40, progress=lines.append
+    )
+    assert f.events == 30 and f.clients == 3 and f.steady_events == 12
+    assert 0 < f.burst_p50_s <= f.burst_p95_s
+    assert 0 < f.steady_p50_s <= f.steady_p95_s <= f.steady_max_s
+    # Receipts come after acceptance, so anchoring cannot outpace accepting.
+    assert 0 < f.burst_anchored_per_s <= f.burst_accepted_per_s
+    assert f.raw_chain_tx_per_s > 0
+    assert any("all anchored" in line for line in lines)
