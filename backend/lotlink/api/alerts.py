@@ -29,11 +29,10 @@ from lotlink.services.alerts import (
     get_alert,
     list_alerts,
 )
-from lotlink.services.lots import find_lot
+from lotlink.services.lots import LOT_KEY_PATTERN, find_lot
 from lotlink.services.webhooks import disable_endpoint, list_endpoints, register_endpoint
 
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
-LOT_KEY_PATTERN = r"^0x[0-9a-fA-F]{64}$"
 webhooks_router = APIRouter(prefix="/api/v1/webhooks", tags=["alerts"])
 
 

@@ -63,7 +63,7 @@ def create_checkpoint(
     chain: ChainDep,
     response: Response,
 ) -> CheckpointPublic:
-    lot = find_lot(session, lot_key)
+    lot = find_lot(session, lot_key, field="lot_key")
     return answer(submit_checkpoint(session, chain, actor, lot, form), response)
 
 

@@ -68,7 +68,7 @@ def create_lot(
 
 @router.get("/{lot_key}", summary="A lot by its lot key")
 def read_lot(lot_key: str, session: SessionDep) -> LotPublic:
-    return lot_public(find_lot(session, lot_key))
+    return lot_public(find_lot(session, lot_key, field="lot_key"))
 
 
 @router.get("/{gtin}/{lot_code}", summary="A lot by GTIN and lot code")

@@ -108,7 +108,7 @@ def read_trace(
         Direction.BOTH
     ),
 ) -> dict[str, Any]:
-    lot = find_lot(session, lot_key)
+    lot = find_lot(session, lot_key, field="lot_key")
     return trace_document(trace(session, lot.lot_key, direction))
 
 
@@ -127,7 +127,7 @@ def _download(bundle: dict[str, Any], name: str) -> JSONResponse:
 
 @router.get("/lots/{lot_key}/evidence", summary="Evidence bundle of a lot's trace")
 def read_lot_evidence(lot_key: str, session: SessionDep, request: Request) -> JSONResponse:
-    lot = find_lot(session, lot_key)
+    lot = find_lot(session, lot_key, field="lot_key")
     bundle = lot_bundle(session, lot.lot_key, **_where(request))
     return _download(bundle, f"lot-{lot.gtin}-{lot.lot_code}")
 

@@ -103,7 +103,7 @@ def forward(
     form: ReportForward, session: SessionDep, settings: SettingsDep, actor: ActorDep
 ) -> ReportPublic:
     if form.lot_key is not None:
-        lot = find_lot(session, form.lot_key.lower(), field="lot_key")
+        lot = find_lot(session, form.lot_key, field="lot_key")
     else:
         assert form.gtin is not None and form.lot_code is not None
         lot = find_lot_by_code(session, form.gtin, form.lot_code)

@@ -42,7 +42,7 @@ def _subject(session: Session, form: CertificateCreate) -> tuple[SubjectKind, by
             raise UnknownActorError(address=to_checksum_address(address))
         return SubjectKind.ACTOR, bytes(12) + bytes.fromhex(address[2:])
     if form.lot_key is not None:
-        lot = find_lot(session, form.lot_key.lower(), field="lot_key")
+        lot = find_lot(session, form.lot_key, field="lot_key")
     else:
         assert form.gtin is not None and form.lot_code is not None
         lot = find_lot_by_code(session, form.gtin, form.lot_code)

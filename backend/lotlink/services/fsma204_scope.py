@@ -5,7 +5,6 @@ UTC days; with no lot named, every lot's events of those days.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -17,9 +16,9 @@ from lotlink.errors import InvalidGs1KeyError, InvalidInputError, UnknownLotErro
 from lotlink.gs1.keys import lot_key, normalize_gtin
 from lotlink.indexer.derived import related_lots
 from lotlink.models import AnchorReceipt, Checkpoint, CheckpointKind, CheckpointLot, Lot
+from lotlink.services.lots import parse_lot_key
 from lotlink.services.trace import Direction
 
-_LOT_KEY = re.compile(r"^0x[0-9a-fA-F]{64}$")
 _CHUNK = 900  # keys per IN (...): well under SQLite's and PostgreSQL's parameter limits
 #: The checkpoint kinds that are critical tracking events (`inspected` is not).
 CTE_KINDS = (
@@ -66,11 +65,7 @@ def fsma204_request(
 ) -> Fsma204Request:
     """A checked request: lot keys as 0x hex, TLCs as GTIN/LOT (any GTIN length), a GTIN, a
     date range; at least one of them. InvalidInputError naming the field otherwise."""
-    keys: list[str] = []
-    for i, key in enumerate(lot_keys):
-        if not _LOT_KEY.match(key):
-            raise InvalidInputError(field=f"lot_key.{i}", reason=f"{key!r} is not a 0x lot key")
-        keys.append(key.lower())
+    keys = [parse_lot_key(key, field=f"lot_key.{i}") for i, key in enumerate(lot_keys)]
     keys.extend(_tlc_key(text, i) for i, text in enumerate(tlcs))
     try:
         gtin14 = None if gtin is None else normalize_gtin(gtin)

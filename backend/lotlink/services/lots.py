@@ -7,6 +7,7 @@ database rows then carry the LotRegistered log's block, transaction and index.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -29,6 +30,10 @@ from lotlink.models import Actor, LineageEdge, Lot
 from lotlink.schemas.lots import LotCreate
 from lotlink.services.authorization import authorize_write
 from lotlink.services.chain_access import ChainAccess
+
+#: A lot key as every surface spells it: 0x and the 64 hex digits of its keccak256.
+LOT_KEY_PATTERN = r"^0x[0-9a-fA-F]{64}$"
+_LOT_KEY = re.compile(LOT_KEY_PATTERN)
 
 
 def details_hash(product_name: str | None) -> bytes:
@@ -79,11 +84,23 @@ class LotRegistration:
         )
 
 
+def parse_lot_key(text: str, *, field: str) -> str:
+    """`text` as a lot key in its one stored spelling (lowercase hex); InvalidInputError naming
+    `field` when it is not 0x and 64 hex digits."""
+    if not _LOT_KEY.fullmatch(text):
+        raise InvalidInputError(
+            field=field, reason=f"{text[:80]!r} is not a 0x lot key of 64 hex digits"
+        )
+    return text.lower()
+
+
 def find_lot(session: Session, key: str, *, field: str = "lot") -> Lot:
-    """The lot with this 0x lot key, its parents loaded; UnknownLotError otherwise."""
+    """The lot with this 0x lot key, its parents loaded; InvalidInputError naming `field` for a
+    malformed key (checked here, before the column type refuses it inside the query), else
+    UnknownLotError when no lot has it."""
     lot = session.scalar(
         select(Lot)
-        .where(Lot.lot_key == key.lower())
+        .where(Lot.lot_key == parse_lot_key(key, field=field))
         .options(selectinload(Lot.parent_edges).selectinload(LineageEdge.parent))
     )
     if lot is None:

@@ -71,7 +71,7 @@ def issue_recall(session: Session, chain: ChainAccess, actor: Actor, form: Recal
     for index, named in enumerate(form.lots):
         field = f"lots.{index}"
         if named.lot_key is not None:
-            lot = find_lot(session, named.lot_key.lower(), field=field)
+            lot = find_lot(session, named.lot_key, field=field)
         else:
             assert named.gtin is not None and named.lot_code is not None
             lot = find_lot_by_code(session, named.gtin, named.lot_code)

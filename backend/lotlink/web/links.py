@@ -110,7 +110,7 @@ def _lot_label(lot: Lot, *, base: str) -> dict[str, Any]:
 
 @router.get("/{lot_key}/recall-status", summary="Active recalls reaching a lot, inherited too")
 def read_recall_status(lot_key: str, session: SessionDep, settings: SettingsDep) -> JSONResponse:
-    lot = find_lot(session, lot_key)
+    lot = find_lot(session, lot_key, field="lot_key")
     status = recall_status(session, lot.lot_key)
     views = recall_views(session, lot.lot_key)
     by_id = {item.recall_id: item for item in status.recalls}
@@ -137,7 +137,7 @@ def read_recall_status(lot_key: str, session: SessionDep, settings: SettingsDep)
 
 @router.get("/{lot_key}/journey", summary="A lot's checkpoints in time order, with anchors")
 def read_journey(lot_key: str, session: SessionDep, settings: SettingsDep) -> JSONResponse:
-    lot = find_lot(session, lot_key)
+    lot = find_lot(session, lot_key, field="lot_key")
     steps = []
     for step in lot_journey(session, lot.lot_key):
         checkpoint = step.checkpoint
@@ -168,7 +168,7 @@ def read_journey(lot_key: str, session: SessionDep, settings: SettingsDep) -> JS
 
 @router.get("/{lot_key}/certificates", summary="Certificates about a lot and its supplier")
 def read_certificates(lot_key: str, session: SessionDep, settings: SettingsDep) -> JSONResponse:
-    lot = find_lot(session, lot_key)
+    lot = find_lot(session, lot_key, field="lot_key")
     body = {
         "lot": _lot_label(lot, base=settings.public_base_url),
         "certificates": [

@@ -29,7 +29,7 @@ from lotlink.errors import (
 from lotlink.gs1.digital_link import DigitalLink, parse_digital_link
 from lotlink.models import Lot
 from lotlink.schemas.reports import ReportPublic
-from lotlink.services.lots import find_lot
+from lotlink.services.lots import LOT_KEY_PATTERN, find_lot
 from lotlink.services.reports import (
     CATEGORY_LABELS,
     ReportForm,
@@ -174,7 +174,7 @@ def read_reports(
     actor: ActorDep,
     session: SessionDep,
     lot: str | None = Query(
-        default=None, description="A lot key (0x…) to filter by.", pattern=r"^0x[0-9a-fA-F]{64}$"
+        default=None, description="A lot key (0x…) to filter by.", pattern=LOT_KEY_PATTERN
     ),
     overdue: bool = Query(
         default=False, description="Only reports past a deadline they have not met."
