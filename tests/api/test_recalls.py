@@ -161,6 +161,15 @@ def test_updates_and_closing_by_the_issuer_or_a_regulator(write_path: WritePath)
         and closed.json()["status"] == "closed"
         and closed.json()["closed_at"]
     )
+    # The closing words are kept, beside the hash the chain's RecallClosed log carries.
+    on_chain = write_path.world.lotlink.contract.events.RecallClosed().get_logs(
+        from_block=0, argument_filters={"recallId": recall["recall_id"]}
+    )
+    assert [log["args"]["reasonHash"] for log in on_chain] == [keccak(text="stock destroyed")]
+    for shown in (closed.json(), write_path.client.get(base).json()):
+        assert shown["closed_reason"] == "stock destroyed"
+        assert shown["closed_reason_hash"] == "0x" + keccak(text="stock destroyed").hex()
+    assert recall["closed_reason"] is None and recall["closed_reason_hash"] is None
     assert write_path.client.get("/api/v1/recalls").json() == []
     assert [
         r["recall_id"]

@@ -39,10 +39,11 @@ from lotlink.models import (
     RecallLot,
     RecallStatus,
 )
+from lotlink.models.recall import closing_hash
 from lotlink.vocabulary import Role
 
 from .conftest import MakeFollower
-from .scenario import add_checkpoint, snapshot, store_accepted, write_lots, write_rest
+from .scenario import add_checkpoint, h32, snapshot, store_accepted, write_lots, write_rest
 
 
 def test_every_event_kind_is_indexed(
@@ -173,6 +174,43 @@ def test_the_write_path_and_the_index_meet_in_one_row(
         assert lot.quantity_milli == 5000 and lot.block_number is not None
         actor = session.get(Actor, supplier)
         assert actor is not None and actor.name == "Acme Foods"
+
+
+def test_closing_words_stay_only_beside_the_hash_they_match(
+    world: World, engine: Engine, make_follower: MakeFollower
+) -> None:
+    """The chain gives a closure only its hash: words the write path stored stay when they hash
+    to it, and words left from another closure (one a reorg undid) go."""
+    regulator = world.actors[Role.REGULATOR]
+    raw = bytes.fromhex(write_lots(world).raw[2:])
+    kept, stale = (
+        int(world.lotlink.events(receipt, "RecallIssued")[0]["recallId"])
+        for receipt in (
+            world.send("issueRecall", [raw], 2, h32(label), by=regulator)
+            for label in ("kept", "stale")
+        )
+    )
+    follower = make_follower()
+    follower.catch_up()
+    with Session(engine) as session, session.begin():
+        session.execute(
+            update(Recall).where(Recall.recall_id == kept).values(closed_reason="Stock destroyed.")
+        )
+        session.execute(
+            update(Recall)
+            .where(Recall.recall_id == stale)
+            .values(closed_reason="The words of a closure that was undone.")
+        )
+    world.send("closeRecall", kept, h32("Stock destroyed."), by=regulator)
+    world.send("closeRecall", stale, h32("Another reason."), by=regulator)
+    follower.catch_up()
+    with Session(engine) as session:
+        rows = {r.recall_id: r for r in session.scalars(select(Recall))}
+    assert rows[kept].status is RecallStatus.CLOSED and rows[stale].status is RecallStatus.CLOSED
+    assert rows[kept].closed_reason == "Stock destroyed."
+    assert rows[kept].closed_reason_hash == closing_hash("Stock destroyed.")
+    assert rows[stale].closed_reason is None
+    assert rows[stale].closed_reason_hash == closing_hash("Another reason.")
 
 
 def _h(label: str) -> str:

@@ -101,7 +101,22 @@ def test_a_regulator_issues_updates_and_closes_a_recall_through_the_forms(
         f"/recalls/{recall_id}/close", data={"csrf_token": csrf, "close_reason": "Stock destroyed."}
     )
     assert close.status_code == 303
-    assert 'id="recall-status">Closed' in browser.get(url).text
+    page = browser.get(url).text
+    assert 'id="recall-status">Closed' in page
+    assert 'id="recall-closed-reason">Stock destroyed.<' in page
+    assert 'id="closing-check">✓' in page
+    # Words edited in the database no longer match the chain's hash, and the page says so;
+    # without words it says the chain holds only their hash.
+    for words, check in (("Recalled by mistake.", "✗"), (None, "…")):
+        with write_path.session() as session:
+            closed = session.get(Recall, recall_id)
+            assert closed is not None
+            closed.closed_reason = words
+            session.commit()
+        page = browser.get(url).text
+        assert f'id="closing-check">{check}' in page
+        assert ("Recalled by mistake." in page) is (words is not None)
+    assert "Stock destroyed." not in page and "as a hash only" in page
     assert f'id="recall-{recall_id}"' not in browser.get("/recalls").text
     assert f'id="recall-{recall_id}"' in browser.get("/recalls?closed=1").text
     again = browser.post(

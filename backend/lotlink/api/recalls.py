@@ -54,6 +54,10 @@ def recall_public(recall: Recall) -> RecallPublic:
         reason_hash=recall.reason_hash,
         issued_at=recall.issued_at,
         closed_at=recall.closed_at,
+        # Words kept across a reorg that undid the closure describe no closure until one is
+        # applied again (see `Recall.closed_reason`).
+        closed_reason=None if recall.closed_reason_hash is None else recall.closed_reason,
+        closed_reason_hash=recall.closed_reason_hash,
         lots=[
             RecallLotPublic(lot_key=item.lot_key, gtin=item.lot.gtin, lot_code=item.lot.lot_code)
             for item in recall.lots

@@ -51,6 +51,7 @@ def _show(recall: dict[str, Any], as_json: bool) -> None:
         ("reason hash", "reason_hash"),
         ("transaction", "tx_hash"),
         ("closed", "closed_at"),
+        ("closing reason", "closed_reason"),
     ):
         if recall.get(key):
             typer.echo(f"  {label}: {recall[key]}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, select, tuple_
+from sqlalchemy import bindparam, delete, select, tuple_, update
 
 from lotlink.indexer.decode import ChainLog
 from lotlink.indexer.registry import (
@@ -26,6 +26,7 @@ from lotlink.models import (
     RecallLot,
     RecallStatus,
 )
+from lotlink.models.recall import closing_hash
 from lotlink.models.types import ZERO_HASH
 from lotlink.vocabulary import CertificateKind, Role, SubjectKind
 
@@ -280,3 +281,34 @@ def apply_recalls(ctx: ApplyContext, logs: list[ChainLog]) -> None:
     )
     update_by_key(ctx.conn, table_of(Recall), updates, key="recall_id")
     update_by_key(ctx.conn, table_of(Recall), closures, key="recall_id")
+    _forget_other_closing_words(ctx, {c["recall_id"]: c["closed_reason_hash"] for c in closures})
+
+
+def _forget_other_closing_words(ctx: ApplyContext, closed: dict[int, str]) -> None:
+    """The chain gives a closure only the hash of its words; the words come from the write path
+    (or stay from a closure that a reorg undid). Words that do not hash to the closure now
+    applied belong to another one, so they go. Compare-and-clear, not a read-then-write, so
+    words the write path stores meanwhile are never overwritten."""
+    recall = table_of(Recall)
+    stale: list[dict[str, Any]] = []
+    for ids in chunks(list(closed)):
+        kept = ctx.conn.execute(
+            select(recall.c.recall_id, recall.c.closed_reason).where(
+                recall.c.recall_id.in_(ids), recall.c.closed_reason.is_not(None)
+            )
+        )
+        stale += [
+            {"k_id": recall_id, "k_words": words}
+            for recall_id, words in kept
+            if closing_hash(words) != closed[recall_id]
+        ]
+    if stale:
+        ctx.conn.execute(
+            update(recall)
+            .where(
+                recall.c.recall_id == bindparam("k_id"),
+                recall.c.closed_reason == bindparam("k_words"),
+            )
+            .values(closed_reason=None),
+            stale,
+        )

@@ -120,6 +120,8 @@ def rollback_to(
     # Recalls: new ones go (with the lots they name); changes to older ones are undone.
     conn.execute(delete(table_of(RecallLot)).where(table_of(RecallLot).c.block_number > a))
     conn.execute(delete(recall).where(recall.c.block_number > a))
+    # The closing words (`closed_reason`) stay: the chain cannot give them back, and a replayed
+    # closure keeps them only if they hash to it (`handlers._forget_other_closing_words`).
     conn.execute(
         update(recall)
         .where(recall.c.closed_block > a)

@@ -6,6 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from eth_utils import keccak
 from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Index, SmallInteger, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -15,6 +16,12 @@ from lotlink.models.types import Address, Hex32, UtcDateTime, enum_type
 
 if TYPE_CHECKING:
     from lotlink.models.lot import Lot
+
+
+def closing_hash(reason: str) -> str:
+    """What the chain keeps for the words a recall is closed with (``closed_reason_hash``):
+    keccak-256 of their UTF-8 bytes, as 0x hex. Anyone holding the words can recompute it."""
+    return "0x" + keccak(reason.encode("utf-8")).hex()
 
 
 class RecallStatus(StrEnum):
@@ -60,6 +67,10 @@ class Recall(ChainProvenance, Base):
     updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     closed_by: Mapped[str | None] = mapped_column(Address)
     closed_reason_hash: Mapped[str | None] = mapped_column(Hex32)
+    # Off chain: the words behind closed_reason_hash, when the closer gave them to this service.
+    # A reorg that undoes the closure keeps them, so a replayed closure with the same hash
+    # finds them again; the indexer drops words that do not hash to the closure it applies.
+    closed_reason: Mapped[str | None] = mapped_column(Text)
     closed_block: Mapped[int | None] = mapped_column(BigInteger)
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 

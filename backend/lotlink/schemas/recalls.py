@@ -85,6 +85,13 @@ class RecallPublic(BaseModel):
     reason_hash: str
     issued_at: datetime
     closed_at: datetime | None
+    closed_reason: str | None = Field(
+        description="Why the recall was closed, as its closer wrote it; null when open, or when "
+        "this service holds only the hash of the words."
+    )
+    closed_reason_hash: str | None = Field(
+        description="keccak-256 of the closing words' UTF-8 bytes, as the chain keeps it."
+    )
     lots: list[RecallLotPublic]
     block_number: int | None
     tx_hash: str | None

@@ -34,7 +34,7 @@ from lotlink.errors import (
 from lotlink.gs1.keys import lot_key, normalize_gln, normalize_gtin, validate_lot_code
 from lotlink.indexer.derived import lots_and_ancestors
 from lotlink.models import Actor, Checkpoint, CheckpointLot, Lot, Recall, RecallLot
-from lotlink.models.recall import RecallStatus
+from lotlink.models.recall import RecallStatus, closing_hash
 from lotlink.schemas.recalls import RecallClose, RecallCreate, RecallUpdate, RecallWording
 from lotlink.services.authorization import authorize_write
 from lotlink.services.chain_access import ChainAccess
@@ -151,10 +151,11 @@ def update_recall(
 def close_recall(
     session: Session, chain: ChainAccess, actor: Actor, recall_id: int, form: RecallClose
 ) -> Recall:
-    """Ends an active recall: its issuer or any regulator."""
+    """Ends an active recall: its issuer or any regulator. The chain keeps the hash of the
+    closing words; the words themselves are stored here, beside it."""
     get_recall(session, recall_id)
-    digest = keccak(form.reason.encode("utf-8"))
-    args = (recall_id, digest)
+    digest = closing_hash(form.reason)
+    args = (recall_id, bytes.fromhex(digest[2:]))
     auth = authorize_write(chain, actor, "closeRecall", args, form.authorization)
     session.commit()
     try:
@@ -165,7 +166,8 @@ def close_recall(
     recall = get_recall(session, recall_id)
     recall.status = RecallStatus.CLOSED
     recall.closed_by = actor.address.lower()
-    recall.closed_reason_hash = _hex(digest)
+    recall.closed_reason_hash = digest
+    recall.closed_reason = form.reason
     recall.closed_block = closed.block_number
     recall.closed_at = _block_time(chain, closed.block_number)
     session.commit()

@@ -25,6 +25,7 @@ from lotlink.errors import InvalidInputError, RoleNotAllowedError
 from lotlink.gs1.digital_link import DigitalLink
 from lotlink.models import Actor, Recall, RecallStatus
 from lotlink.models.actor import Custody
+from lotlink.models.recall import closing_hash
 from lotlink.services.chain_access import ChainAccess
 from lotlink.services.recall_impact import RecallImpact, recall_impact
 from lotlink.services.recalls import (
@@ -219,6 +220,9 @@ def recall_page(
         wording_matches=None
         if wording is None
         else reason_hash(wording).hex() == recall.reason_hash.removeprefix("0x"),
+        closing_matches=None
+        if recall.closed_reason_hash is None or recall.closed_reason is None
+        else closing_hash(recall.closed_reason) == recall.closed_reason_hash,
         chain_id=None if deployment is None else deployment.chain_id,
         contract=None if deployment is None else deployment.address(),
         impact=impact,
