@@ -424,8 +424,10 @@ def seed_demo(
     return record
 
 
-def describe(record: dict[str, Any]) -> str:
-    """What `scripts/serve --demo` prints once the story is recorded."""
+def describe(record: dict[str, Any], *, base_url: str) -> str:
+    """What `scripts/serve --demo` prints once the story is recorded; pages under `base_url`
+    (the public base URL, as in the scan links)."""
+    base = base_url.rstrip("/")
     lines = ["demo story recorded; scan these (QR images beside each):"]
     for name, scan in record["scans"].items():
         lines.append(f"  {name}: {scan['url']}\n    QR: {scan['qr']}")
@@ -433,7 +435,9 @@ def describe(record: dict[str, Any]) -> str:
         alert, recall = record["escalation"]["alert"], record["escalation"]["recall"]
         lines.append(
             f"complaints about IF-2611-B raised alert {alert}, escalated to recall {recall}: "
-            f"/alerts/{alert} (sign in with the regulator's token), /recalls/{recall}"
+            f"{base}/alerts/{alert} (sign in with the regulator's token)"
         )
+        lines.append(f"  recall {recall} (what it reaches, its evidence): {base}/recalls/{recall}")
+    lines.append(f"public recall list: {base}/recalls")
     lines.append("demo API tokens: var/demo/demo.json")
     return "\n".join(lines)

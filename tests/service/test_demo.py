@@ -82,6 +82,11 @@ def test_the_demo_story_is_recorded_anchored_and_told_once(tmp_path: Path) -> No
         ]
         assert escalated[0]["p_value"] < 0.001 and escalated[0]["statistic"]["complaints"] == 4
         assert f"raised alert {escalated[0]['id']}, escalated to recall" in told
+        # The recall's page and the public recall list are printed, and show the recall.
+        recall_page = f"{base}/recalls/{recalls[0]['recall_id']}"
+        assert f"{recall_page}\n" in told and f"{base}/recalls\n" in told
+        assert 'id="recall-status">Active' in httpx.get(recall_page).text
+        assert f'id="recall-{recalls[0]["recall_id"]}"' in httpx.get(f"{base}/recalls").text
         formula = httpx.get(f"{base}/api/v1/lots/{FORMULA}/IF-2611-A").json()
         assert sorted(p["lot_code"] for p in formula["parents"]) == ["FARM-A-1103", "FARM-B-1103"]
         certificates = httpx.get(
@@ -103,6 +108,7 @@ def test_the_demo_story_is_recorded_anchored_and_told_once(tmp_path: Path) -> No
     process, told_again = _serve_demo(tmp_path, http_port, anvil_port)
     try:
         assert f"{base}/01/{FORMULA}/10/IF-2611-B" in told_again
+        assert f"{base}/recalls/{recalls[0]['recall_id']}\n" in told_again
         assert len(httpx.get(f"{base}/api/v1/recalls").json()) == 1
     finally:
         _stop(process)

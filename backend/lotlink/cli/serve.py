@@ -83,4 +83,4 @@ def _seed_demo_when_up(app: FastAPI, settings: Settings, base_url: str) -> None:
     except Exception as error:  # the service keeps running; say what stopped the story
         typer.secho(f"lotlink: the demo story stopped: {error}", err=True, fg=typer.colors.RED)
         return
-    typer.echo(describe(record))
+    typer.echo(describe(record, base_url=settings.public_base_url))
