@@ -193,3 +193,12 @@ def _install_sqlite_hooks(engine: Engine, gate: threading.Lock) -> None:
     @event.listens_for(engine, "close")
     def _on_close(_dbapi_connection: Any, record: Any) -> None:
         _release(record.info)
+
+    # An invalidated connection's info is cleared: let go of the gate before that.
+    @event.listens_for(engine, "invalidate")
+    def _on_invalidate(_dbapi_connection: Any, record: Any, _exception: Any) -> None:
+        _release(record.info)
+
+    @event.listens_for(engine, "soft_invalidate")
+    def _on_soft_invalidate(_dbapi_connection: Any, record: Any, _exception: Any) -> None:
+        _release(record.info)
