@@ -88,6 +88,12 @@ def make_engine(url: str | URL, **engine_options: Any) -> Engine:
     parsed = normalize_database_url(url)
     if parsed.get_backend_name() == "sqlite":
         _prepare_sqlite_file(parsed)
+        # A SQLite connection is a file handle: let every request thread (anyio's 40) and the
+        # background workers hold one at once rather than queue for 30 s behind a pool of 15.
+        database = parsed.database or ""
+        if database not in {"", ":memory:"} and "poolclass" not in engine_options:
+            engine_options.setdefault("pool_size", 8)
+            engine_options.setdefault("max_overflow", 64)
         engine = create_engine(parsed, **engine_options)
         _install_sqlite_hooks(engine, _writer_gate(parsed))
         return engine

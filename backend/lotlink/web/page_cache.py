@@ -24,6 +24,7 @@ from typing import Any
 
 from fastapi.responses import HTMLResponse
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from lotlink.gs1.digital_link import DigitalLink
 
@@ -116,9 +117,17 @@ def _with_cursor(engine: Engine, link: DigitalLink) -> tuple[str, tuple[Any, ...
         connection.close()
 
 
-def page_fingerprint(engine: Engine, link: DigitalLink) -> tuple[Any, ...] | None:
-    """What a cached scan page of the lot `link` names must still match."""
-    found = _with_cursor(engine, link)
+def page_fingerprint(session: Session, link: DigitalLink) -> tuple[Any, ...] | None:
+    """What a cached scan page of the lot `link` names must still match, read through the
+    session's own connection: a second connection per request could leave every pooled one
+    held by a request waiting for another (the pool would then time out under load), and one
+    snapshot fingerprints exactly what the page is rendered from."""
+    connection = session.connection()
+    cursor = connection.connection.cursor()
+    try:
+        found = _scan(cursor, _mark(connection.engine), link)
+    finally:
+        cursor.close()
     return None if found is None else found[1]
 
 

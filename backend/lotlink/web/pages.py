@@ -90,8 +90,7 @@ def cached_scan_page(
     request: Request, session: Session, settings: Settings, lot: Lot, link: DigitalLink
 ) -> HTMLResponse:
     """The scan page of `lot`, rebuilt only when what it shows changed (see `page_cache`)."""
-    engine = request.app.state.engine
-    fingerprint = page_fingerprint(engine, link)
+    fingerprint = page_fingerprint(session, link)
     page = scan_page(request, session, settings, lot, link)
     if fingerprint is not None:
         page_cache.put(page_key(lot.lot_key, link), fingerprint, page)
