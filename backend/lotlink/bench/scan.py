@@ -172,18 +172,22 @@ def measure_scan(
     with fresh_stack_settings("scan") as settings, prepare(settings):
         paths = seed(settings, lots=lots)
         with serve(settings, port=free_port(), workers=workers) as base:
-            # Warm every page in both workers: the figures are for the steady state.
-            with httpx.Client(base_url=base, timeout=30) as client:
-                for path in [*paths, "/.well-known/gs1resolver"] * 4:
-                    client.get(path).raise_for_status()
+            # The figures are for the steady state: every page rendered in every worker first.
+            # One client's keep-alive connection reaches one worker only, so the warm-up is
+            # wrk itself, untimed, with as many connections as the run.
+            def warm(pages: list[str]) -> None:
+                with httpx.Client(base_url=base, timeout=30) as client:
+                    for path in pages:
+                        client.get(path).raise_for_status()
+                run_wrk(base, pages, connections=connections, seconds=3)
+
+            warm([*paths, "/.well-known/gs1resolver"])
             bare = run_wrk(
                 base, ["/.well-known/gs1resolver"], connections=connections, seconds=seconds
             )
             scan = run_wrk(base, paths, connections=connections, seconds=seconds)
             # Serial pages: every view is also a scan, buffered and written in batches.
             serials = [f"{path}/21/S{n}" for path in paths for n in range(4)]
-            with httpx.Client(base_url=base, timeout=30) as client:
-                for path in serials * 2:
-                    client.get(path).raise_for_status()
+            warm(serials)
             serial = run_wrk(base, serials, connections=connections, seconds=seconds)
     return {"bare": bare, "scan": scan, "serial": serial}
