@@ -14,12 +14,22 @@ from typing import Annotated, Any
 
 import typer
 
-from lotlink.cli.service import Service, TokenOption, UrlOption, lot_key_of
+from lotlink.cli.service import (
+    ClassOption,
+    ConsumerOption,
+    JsonOption,
+    ReasonOption,
+    Service,
+    TokenOption,
+    TradeOption,
+    UrlOption,
+    lot_key_of,
+    recall_wording,
+)
 
 app = typer.Typer(help="List, acknowledge, escalate and close alerts through a Lotlink service.")
 webhooks = typer.Typer(help="Register, list and remove the actor's webhook endpoints.")
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print the service's JSON.")]
 AlertArgument = Annotated[int, typer.Argument(help="The alert's number.")]
 
 
@@ -91,23 +101,16 @@ def acknowledge(
 @app.command("escalate")
 def escalate(
     alert_id: AlertArgument,
-    recall_class: Annotated[
-        int, typer.Option("--class", min=1, max=3, help="1 (most serious), 2 or 3.")
-    ],
-    reason: Annotated[str, typer.Option("--reason", help="Why the lot is recalled.")],
-    consumer: Annotated[str, typer.Option("--consumer", help="Instructions to consumers.")] = "",
-    trade: Annotated[str, typer.Option("--trade", help="Instructions to the trade.")] = "",
+    recall_class: ClassOption,
+    reason: ReasonOption,
+    consumer: ConsumerOption = "",
+    trade: TradeOption = "",
     token: TokenOption = None,
     url: UrlOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Recall the alert's lot on chain and link the recall to the alert."""
-    body = {
-        "recall_class": recall_class,
-        "reason": reason,
-        "consumer_instructions": consumer,
-        "trade_instructions": trade,
-    }
+    body = recall_wording(recall_class, reason, consumer, trade)
     with Service(url, token) as service:
         _show(service.post("alerts escalate", f"/api/v1/alerts/{alert_id}/escalate", body), as_json)
 

@@ -13,21 +13,22 @@ from typing import Annotated, Any
 import typer
 
 from lotlink.cli.labels import parse_link_argument
-from lotlink.cli.service import Service, TokenOption, UrlOption, lot_key_of
+from lotlink.cli.service import (
+    ClassOption,
+    ConsumerOption,
+    JsonOption,
+    ReasonOption,
+    Service,
+    TokenOption,
+    TradeOption,
+    UrlOption,
+    lot_key_of,
+    recall_wording,
+)
 
 app = typer.Typer(help="Issue, update, close and look up recalls through a Lotlink service.")
 
 CLASS_NAMES = {1: "I", 2: "II", 3: "III"}
-
-ClassOption = Annotated[
-    int, typer.Option("--class", min=1, max=3, help="1 (most serious), 2 or 3.")
-]
-ReasonOption = Annotated[str, typer.Option("--reason", help="Why the lots are recalled.")]
-ConsumerOption = Annotated[
-    str, typer.Option("--consumer", help="Instructions to consumers (shown on scan pages).")
-]
-TradeOption = Annotated[str, typer.Option("--trade", help="Instructions to the trade.")]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print the service's JSON.")]
 
 
 def _summary(recall: dict[str, Any]) -> str:
@@ -57,15 +58,6 @@ def _show(recall: dict[str, Any], as_json: bool) -> None:
             typer.echo(f"  {label}: {recall[key]}")
 
 
-def _wording(recall_class: int, reason: str, consumer: str, trade: str) -> dict[str, Any]:
-    return {
-        "recall_class": recall_class,
-        "reason": reason,
-        "consumer_instructions": consumer,
-        "trade_instructions": trade,
-    }
-
-
 @app.command("issue")
 def issue(
     lots: Annotated[
@@ -80,7 +72,7 @@ def issue(
     as_json: JsonOption = False,
 ) -> None:
     """Recall lots on chain: any lot for a regulator, its own lots for a supplier (voluntary)."""
-    body = _wording(recall_class, reason, consumer, trade)
+    body = recall_wording(recall_class, reason, consumer, trade)
     body["lots"] = [{"lot_key": lot_key_of(lot)} for lot in lots]
     with Service(url, token) as service:
         _show(service.post("recall issue", "/api/v1/recalls", body), as_json)
@@ -98,7 +90,7 @@ def update(
     as_json: JsonOption = False,
 ) -> None:
     """Change an active recall's class or wording (its issuer or a regulator)."""
-    body = _wording(recall_class, reason, consumer, trade)
+    body = recall_wording(recall_class, reason, consumer, trade)
     with Service(url, token) as service:
         path = f"/api/v1/recalls/{recall_id}/update"
         _show(service.post("recall update", path, body), as_json)

@@ -25,6 +25,28 @@ TokenOption = Annotated[
     str | None,
     typer.Option("--token", envvar="LOTLINK_API_TOKEN", help="API token (LOTLINK_API_TOKEN)."),
 ]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the service's JSON.")]
+
+# A recall's class and wording, as `lotlink recall issue|update` and `lotlink alerts escalate`
+# take them and the service's recall forms expect them.
+ClassOption = Annotated[
+    int, typer.Option("--class", min=1, max=3, help="1 (most serious), 2 or 3.")
+]
+ReasonOption = Annotated[str, typer.Option("--reason", help="Why the lots are recalled.")]
+ConsumerOption = Annotated[
+    str, typer.Option("--consumer", help="Instructions to consumers (shown on scan pages).")
+]
+TradeOption = Annotated[str, typer.Option("--trade", help="Instructions to the trade.")]
+
+
+def recall_wording(recall_class: int, reason: str, consumer: str, trade: str) -> dict[str, Any]:
+    """The body of a recall's class and wording."""
+    return {
+        "recall_class": recall_class,
+        "reason": reason,
+        "consumer_instructions": consumer,
+        "trade_instructions": trade,
+    }
 
 
 class ServiceError(LotlinkError):
