@@ -10,11 +10,10 @@ from eth_utils import to_checksum_address
 from fastapi import APIRouter, Response, status
 
 from lotlink.api.deps import ActorDep, ChainDep, SessionDep
-from lotlink.epcis.build import stored_event
 from lotlink.errors import CheckpointNotFoundError
 from lotlink.models import Checkpoint
 from lotlink.schemas.checkpoints import CheckpointCreate, CheckpointPublic
-from lotlink.services.checkpoints import Accepted
+from lotlink.services.checkpoints import Accepted, StoredCheckpoint
 from lotlink.services.lots import find_lot, find_lot_by_code
 from lotlink.services.submissions import parse_digest, submit_checkpoint
 
@@ -27,8 +26,7 @@ _RESPONSES: dict[int | str, dict[str, str]] = {
 }
 
 
-def checkpoint_public(checkpoint: Checkpoint) -> CheckpointPublic:
-    event, _ = stored_event(checkpoint.epcis_json)
+def checkpoint_public(checkpoint: StoredCheckpoint) -> CheckpointPublic:
     return CheckpointPublic(
         digest=checkpoint.digest,
         event_id=checkpoint.event_id,
@@ -37,9 +35,9 @@ def checkpoint_public(checkpoint: Checkpoint) -> CheckpointPublic:
         signer=to_checksum_address(checkpoint.signer_address),
         signature=checkpoint.signature,
         lot_key=checkpoint.primary_lot_key,
-        previous={link.lot_key: link.prev_digest for link in checkpoint.lots},
+        previous=checkpoint.previous,
         record_time=checkpoint.record_time,
-        event=event,
+        event=checkpoint.event,
     )
 
 
@@ -92,4 +90,4 @@ def read_checkpoint(digest: str, session: SessionDep) -> CheckpointPublic:
     checkpoint = session.get(Checkpoint, key)
     if checkpoint is None:
         raise CheckpointNotFoundError(digest=key)
-    return checkpoint_public(checkpoint)
+    return checkpoint_public(StoredCheckpoint.of(checkpoint))

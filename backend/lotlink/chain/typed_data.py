@@ -19,6 +19,8 @@ from eth_account.messages import _hash_eip191_message, encode_typed_data
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak, to_checksum_address
 
+from lotlink.chain.keccak import keccak256
+
 DOMAIN_NAME = "Lotlink"
 DOMAIN_VERSION = "1"
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
@@ -184,7 +186,7 @@ def _static_encoder(primary_type: str) -> Callable[[Mapping[str, Any]], bytes] |
 
     def hash_struct(message: Mapping[str, Any]) -> bytes:
         data = b"".join(word(message[name]) for name, word in words)  # type: ignore[misc]
-        return keccak(typehash + data)
+        return keccak256(typehash + data)
 
     return hash_struct
 
@@ -210,7 +212,7 @@ def typed_digest(primary_type: str, message: Mapping[str, Any], domain: Domain) 
     if encoder is None:
         signable = encode_typed_data(full_message=typed_message(primary_type, message, domain))
         return bytes(_hash_eip191_message(signable))
-    return keccak(b"\x19\x01" + _domain_separator(domain) + encoder(message))
+    return keccak256(b"\x19\x01" + _domain_separator(domain) + encoder(message))
 
 
 def sign_typed(
@@ -243,7 +245,7 @@ def recover_typed_address(
         public = coincurve.PublicKey.from_signature_and_message(recoverable, digest, hasher=None)
     except Exception as error:  # coincurve raises its own errors for unrecoverable values
         raise ValueError(f"the signature recovers no key ({error})") from None
-    return "0x" + keccak(public.format(compressed=False)[1:])[12:].hex()
+    return "0x" + keccak256(public.format(compressed=False)[1:])[12:].hex()
 
 
 @dataclass(frozen=True, slots=True)

@@ -208,3 +208,10 @@ def _install_sqlite_hooks(engine: Engine, gate: threading.Lock) -> None:
     @event.listens_for(engine, "soft_invalidate")
     def _on_soft_invalidate(_dbapi_connection: Any, record: Any, _exception: Any) -> None:
         _release(record.info)
+
+
+def begin_read_only(session: Session) -> None:
+    """Ends `session`'s transaction and begins one that only reads (on SQLite a deferred BEGIN,
+    which takes no write lock): for the checks a write makes before it takes its locks."""
+    session.commit()
+    session.connection(execution_options={READ_ONLY_OPTION: True})

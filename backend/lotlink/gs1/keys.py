@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import re
 
-from eth_utils import keccak
-
+from lotlink.chain.keccak import keccak256
 from lotlink.errors import InvalidGs1KeyError
 
 # GS1 General Specifications, figure 7.11-1: CSET 82, the characters allowed in a lot or serial.
@@ -64,4 +63,4 @@ def validate_lot_code(lot_code: str) -> str:
 
 def lot_key(gtin: str, lot_code: str) -> bytes:
     """keccak256("01" ‖ GTIN-14 ‖ "10" ‖ lot code): the lot's key on chain and everywhere else."""
-    return keccak(f"01{normalize_gtin(gtin)}10{validate_lot_code(lot_code)}".encode("ascii"))
+    return keccak256(f"01{normalize_gtin(gtin)}10{validate_lot_code(lot_code)}".encode("ascii"))

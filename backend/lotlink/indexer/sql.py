@@ -3,28 +3,16 @@ PostgreSQL alike, one executemany per statement."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import DeclarativeBase
 
-#: Values per IN (...) list: under SQLite's and psycopg's parameter limits.
-IN_CHUNK = 900
+from lotlink.db.bulk import chunks, table_of
 
-
-def table_of(model: type[DeclarativeBase]) -> Table:
-    """The Core table of an ORM model (typed: ``__table__`` is only a FromClause to mypy)."""
-    table = model.__table__
-    assert isinstance(table, Table)
-    return table
-
-
-def chunks(values: Sequence[Any], size: int = IN_CHUNK) -> Iterator[Sequence[Any]]:
-    for offset in range(0, len(values), size):
-        yield values[offset : offset + size]
+__all__ = ["chunks", "existing", "table_of", "update_by_key", "upsert"]
 
 
 def upsert(

@@ -15,24 +15,28 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, cast
 
 from eth_utils import to_checksum_address
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
-from lotlink.chain.typed_data import recover_typed, sign_typed
+from lotlink.chain.typed_data import recover_typed_address, sign_typed
+from lotlink.db.bulk import chunks, table_of
 from lotlink.epcis.build import (
     CONTEXT,
     DOCUMENTS,
     finish_event,
     lot_of_uri,
     stored_document,
+    stored_event,
 )
-from lotlink.epcis.event_hash import event_digest
+from lotlink.epcis.event_hash import digest_to_hash_id, event_digest
 from lotlink.errors import (
     InvalidInputError,
+    LotlinkError,
     RoleNotAllowedError,
     SignatureMismatchError,
     StaleHeadError,
@@ -44,6 +48,7 @@ from lotlink.models import (
     Checkpoint,
     CheckpointDocument,
     CheckpointLot,
+    CheckpointStatus,
     Custody,
     Lot,
     OutboxEntry,
@@ -98,8 +103,41 @@ class EventDraft:
 
 
 @dataclass(frozen=True, slots=True)
+class StoredCheckpoint:
+    """A stored event as a write answers it: built from the rows just written (no read back),
+    or from the database for an event that was stored before."""
+
+    digest: str
+    event_id: str
+    kind: CheckpointKind
+    status: CheckpointStatus
+    signer_address: str
+    signature: str
+    primary_lot_key: str
+    previous: dict[str, str | None]  # lot key -> its previous event, for each lot touched
+    record_time: datetime
+    event: dict[str, Any]
+
+    @classmethod
+    def of(cls, checkpoint: Checkpoint) -> StoredCheckpoint:
+        event, _ = stored_event(checkpoint.epcis_json)
+        return cls(
+            digest=checkpoint.digest,
+            event_id=checkpoint.event_id,
+            kind=checkpoint.kind,
+            status=checkpoint.status,
+            signer_address=checkpoint.signer_address,
+            signature=checkpoint.signature,
+            primary_lot_key=checkpoint.primary_lot_key,
+            previous={link.lot_key: link.prev_digest for link in checkpoint.lots},
+            record_time=checkpoint.record_time,
+            event=event,
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Accepted:
-    checkpoint: Checkpoint
+    checkpoint: StoredCheckpoint
     created: bool
 
 
@@ -153,23 +191,31 @@ def accept_events(
 ) -> list[Accepted]:
     """Accepts the events in order, all or none, in one transaction.
 
-    The lots are locked once and their heads followed in memory from event to event; the rows
-    are written in one flush and each lot's head moved once, at the end. (Row by row, the ORM's
-    flush per event and an UPDATE per lot per event were most of a capture's time.)
+    What needs no lock is done before taking it: an event whose client stated its predecessors
+    is hashed and its signature checked (or made) first, so the lots stay locked only for the
+    reads and writes. Under the lock the lots' heads are followed in memory from event to event,
+    the rows are written with one executemany per table, and each lot's head moved once. (Row
+    by row, the ORM's flush per event and an UPDATE per lot per event were most of a capture's
+    time; on SQLite the lock is the database's one writer.)
     """
+    signed = [_sign_stated(chain, signer, draft) for draft in drafts]
     session.commit()  # end any read transaction: the lock below must come first
     for _ in range(_ATTEMPTS):
         try:
             with session.no_autoflush:
                 locked = lock_lots(session, [lot for draft in drafts for lot in draft.lots])
                 heads = dict(locked)
+                known = _stored_checkpoints(session, [s.digest for s in signed if s is not None])
+                rows = _NewRows()
                 accepted = []
-                for draft in drafts:
+                for draft, stated in zip(drafts, signed, strict=True):
                     mine = {lot.lot_key: heads[lot.lot_key] for lot in draft.lots}
-                    result = _accept_once(session, chain, signer, draft, mine)
+                    result = _accept_once(session, chain, signer, draft, stated, mine, known, rows)
                     if result.created:
                         heads.update(dict.fromkeys(mine, result.checkpoint.digest))
+                        known[result.checkpoint.digest] = result.checkpoint
                     accepted.append(result)
+                rows.insert(session)
             _advance_heads(session, locked, heads)
             session.commit()
             return accepted
@@ -198,53 +244,98 @@ def _advance_heads(
             raise StaleHeadError(lot_key=lot_key, stated=locked[lot_key], head=None)
 
 
+@dataclass(frozen=True, slots=True)
+class _Signed:
+    """An event whose predecessors its client stated: made, hashed and signed before the lock.
+    A signature that does not fit is kept as `refusal`, raised only if the event is new (a
+    repeat of a stored event is answered with that event, as it always was)."""
+
+    event: dict[str, Any]
+    digest: bytes
+    signature: bytes | None
+    refusal: LotlinkError | None
+
+
+def _sign_stated(chain: ChainAccess, signer: Signer, draft: EventDraft) -> _Signed | None:
+    if draft.stated_previous is None:
+        return None
+    event = draft.make_event(draft.stated_previous)
+    digest = event_digest(event, context=draft.context)
+    try:
+        return _Signed(event, digest, _signature(chain, signer, draft, digest), None)
+    except (SignatureMismatchError, InvalidInputError) as refusal:
+        return _Signed(event, digest, None, refusal)
+
+
+def _stored_checkpoints(session: Session, digests: Sequence[bytes]) -> dict[str, StoredCheckpoint]:
+    """The events among `digests` already stored, by 0x-hex digest (one query per 900)."""
+    keys = sorted({"0x" + d.hex() for d in digests})
+    found: dict[str, StoredCheckpoint] = {}
+    for chunk in chunks(keys):
+        rows = session.scalars(
+            select(Checkpoint)
+            .where(Checkpoint.digest.in_(chunk))
+            .options(selectinload(Checkpoint.lots))
+        )
+        found.update((row.digest, StoredCheckpoint.of(row)) for row in rows)
+    return found
+
+
 def _accept_once(
     session: Session,
     chain: ChainAccess,
     signer: Signer,
     draft: EventDraft,
+    stated: _Signed | None,
     heads: dict[str, str | None],
+    known: dict[str, StoredCheckpoint],
+    rows: _NewRows,
 ) -> Accepted:
-    """One event after `heads` (its lots' current heads, locked by the caller)."""
+    """One event after `heads` (its lots' current heads, locked by the caller); `known` holds
+    the stored events among the stated ones and those accepted so far in this transaction."""
     current = sorted({bytes.fromhex(h[2:]) for h in heads.values() if h is not None})
-    if draft.stated_previous is not None:
-        event = draft.make_event(draft.stated_previous)
-        digest = event_digest(event, context=draft.context)
-        if (existing := session.get(Checkpoint, "0x" + digest.hex())) is not None:
+    if stated is not None:
+        assert draft.stated_previous is not None
+        event, digest = stated.event, stated.digest
+        if (existing := known.get("0x" + digest.hex())) is not None:
             return Accepted(existing, created=False)
-        stated = {bytes(d) for d in draft.stated_previous}
-        if stated != set(current):
+        stated_set = {bytes(d) for d in draft.stated_previous}
+        if stated_set != set(current):
             moved = next(
                 (
                     lot
                     for lot in draft.lots
                     if (head := heads[lot.lot_key]) is not None
-                    and bytes.fromhex(head[2:]) not in stated
+                    and bytes.fromhex(head[2:]) not in stated_set
                 ),
                 draft.primary,
             )
             raise StaleHeadError(
                 lot_key=moved.lot_key,
-                stated=", ".join(sorted("0x" + d.hex() for d in stated)) or None,
+                stated=", ".join(sorted("0x" + d.hex() for d in stated_set)) or None,
                 head=heads[moved.lot_key],
             )
+        if stated.refusal is not None:
+            raise stated.refusal
+        assert stated.signature is not None
+        signature = stated.signature
     else:
         retried = _repeated_submission(session, draft, heads)
         if retried is not None:
             return Accepted(retried, created=False)
         event = draft.make_event(current)
         digest = event_digest(event, context=draft.context)
-        if (existing := session.get(Checkpoint, "0x" + digest.hex())) is not None:
+        key = "0x" + digest.hex()
+        existing = known.get(key) or _stored_checkpoints(session, [digest]).get(key)
+        if existing is not None:
             return Accepted(existing, created=False)
-
-    signature = _signature(chain, signer, draft, digest)
-    checkpoint = _store(session, signer, draft, event, digest, signature, heads)
-    return Accepted(checkpoint, created=True)
+        signature = _signature(chain, signer, draft, digest)
+    return Accepted(rows.add(signer, draft, event, digest, signature, heads), created=True)
 
 
 def _repeated_submission(
     session: Session, draft: EventDraft, heads: dict[str, str | None]
-) -> Checkpoint | None:
+) -> StoredCheckpoint | None:
     """The stored event this submission repeats, if the client is retrying its last one: the
     same event chained after the heads' own predecessors is already the heads' event."""
     head_digests = {h for h in heads.values() if h is not None}
@@ -260,8 +351,9 @@ def _repeated_submission(
         return None
     previous = sorted({bytes.fromhex(p[2:]) for p in before.values() if p is not None})
     digest = event_digest(draft.make_event(previous), context=draft.context)
-    key = "0x" + digest.hex()
-    return session.get(Checkpoint, key) if key in head_digests else None
+    if "0x" + digest.hex() not in head_digests:
+        return None
+    return _stored_checkpoints(session, [digest]).get("0x" + digest.hex())
 
 
 def _signature(chain: ChainAccess, signer: Signer, draft: EventDraft, digest: bytes) -> bytes:
@@ -269,12 +361,16 @@ def _signature(chain: ChainAccess, signer: Signer, draft: EventDraft, digest: by
     domain = chain.contract.domain
     if draft.signature is not None:
         try:
-            recovered: str | None = recover_typed("Checkpoint", message, domain, draft.signature)
-        except Exception:  # malformed: wrong length, bad v, s out of range
+            recovered: str | None = recover_typed_address(
+                "Checkpoint", message, domain, draft.signature
+            )
+        except ValueError:  # malformed: wrong length, bad v, s out of range
             recovered = None
-        if recovered != signer.address:
+        if recovered != signer.address.lower():
             raise SignatureMismatchError(
-                field="signature", expected=signer.address, recovered=recovered
+                field="signature",
+                expected=signer.address,
+                recovered=None if recovered is None else to_checksum_address(recovered),
             )
         return draft.signature
     if not signer.custodial:
@@ -286,43 +382,76 @@ def _signature(chain: ChainAccess, signer: Signer, draft: EventDraft, digest: by
     return sign_typed(account, "Checkpoint", message, domain)
 
 
-def _store(
-    session: Session,
-    signer: Signer,
-    draft: EventDraft,
-    event: dict[str, Any],
-    digest: bytes,
-    signature: bytes,
-    heads: dict[str, str | None],
-) -> Checkpoint:
-    key = "0x" + digest.hex()
-    event = finish_event(event, digest)
-    now = utc_now()
-    checkpoint = Checkpoint(
-        digest=key,
-        event_id=f"ni:///sha-256;{digest.hex()}?ver=CBV2.0",
-        epcis_json=stored_document(event, context=draft.context, created=now),
-        kind=draft.kind,
-        record_time=now,
-        primary_lot_key=draft.primary.lot_key,
-        signer_address=signer.address.lower(),
-        signature="0x" + signature.hex(),
-        **event_columns(event),
-    )
-    for lot in distinct_lots(list(draft.lots)):
-        checkpoint.lots.append(
-            CheckpointLot(
-                lot_key=lot.lot_key,
-                prev_digest=heads[lot.lot_key],
-                quantity_milli=lot.quantity_milli,
-                unit=lot.unit,
-            )
+class _NewRows:
+    """The rows of the events a transaction accepts, written together at its end: one
+    executemany per table, in acceptance order (a lot link's predecessor is always written
+    before it, in this batch or before)."""
+
+    def __init__(self) -> None:
+        self.now = utc_now()
+        self.checkpoints: list[dict[str, Any]] = []
+        self.links: list[dict[str, Any]] = []
+        self.documents: list[dict[str, Any]] = []
+
+    def add(
+        self,
+        signer: Signer,
+        draft: EventDraft,
+        event: dict[str, Any],
+        digest: bytes,
+        signature: bytes,
+        heads: dict[str, str | None],
+    ) -> StoredCheckpoint:
+        key = "0x" + digest.hex()
+        event = finish_event(event, digest)
+        record = StoredCheckpoint(
+            digest=key,
+            event_id=digest_to_hash_id(digest),
+            kind=draft.kind,
+            status=CheckpointStatus.PENDING,
+            signer_address=signer.address.lower(),
+            signature="0x" + signature.hex(),
+            primary_lot_key=draft.primary.lot_key,
+            previous={lot.lot_key: heads[lot.lot_key] for lot in distinct_lots(list(draft.lots))},
+            record_time=self.now,
+            event=event,
         )
-    for sha in sorted(set(draft.documents)):
-        checkpoint.documents.append(CheckpointDocument(document_sha256="0x" + sha))
-    session.add(checkpoint)
-    session.add(OutboxEntry(event_digest=key))
-    return checkpoint
+        self.checkpoints.append(
+            {
+                "digest": key,
+                "event_id": record.event_id,
+                "epcis_json": stored_document(event, context=draft.context, created=self.now),
+                "kind": draft.kind,
+                "status": CheckpointStatus.PENDING,
+                "record_time": self.now,
+                "primary_lot_key": record.primary_lot_key,
+                "signer_address": record.signer_address,
+                "signature": record.signature,
+                **event_columns(event),
+            }
+        )
+        self.links.extend(
+            {"lot_key": lot.lot_key, "checkpoint_digest": key, "prev_digest": heads[lot.lot_key],
+             "quantity_milli": lot.quantity_milli, "unit": lot.unit}
+            for lot in distinct_lots(list(draft.lots))
+        )  # fmt: skip
+        self.documents.extend(
+            {"checkpoint_digest": key, "document_sha256": "0x" + sha}
+            for sha in sorted(set(draft.documents))
+        )
+        return record
+
+    def insert(self, session: Session) -> None:
+        if not self.checkpoints:
+            return
+        session.execute(insert(table_of(Checkpoint)), self.checkpoints)
+        session.execute(insert(table_of(CheckpointLot)), self.links)
+        if self.documents:
+            session.execute(insert(table_of(CheckpointDocument)), self.documents)
+        session.execute(
+            insert(table_of(OutboxEntry)),
+            [{"event_digest": row["digest"], "enqueued_at": self.now} for row in self.checkpoints],
+        )
 
 
 def documents_of(event: dict[str, Any]) -> list[str]:
@@ -345,6 +474,7 @@ __all__ = [
     "Accepted",
     "EventDraft",
     "Signer",
+    "StoredCheckpoint",
     "TouchedLot",
     "accept_event",
     "lot_of_uri",

@@ -11,13 +11,16 @@ import hashlib
 import os
 import re
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from lotlink.config import Settings
+from lotlink.db.bulk import chunks
 from lotlink.errors import (
     DocumentNotFoundError,
     DocumentTooLargeError,
@@ -109,13 +112,22 @@ def open_document(session: Session, settings: Settings, sha256: str) -> tuple[Do
 
 def require_documents(session: Session, hashes: list[str], *, field: str) -> list[str]:
     """The cited hashes, normalised; UnknownDocumentError naming the first one never uploaded."""
-    out = []
-    for i, value in enumerate(hashes):
-        digest = normalize_sha256(value, field=f"{field}[{i}]")
-        if session.get(Document, "0x" + digest) is None:
-            raise UnknownDocumentError(sha256=digest, field=f"{field}[{i}]")
-        out.append(digest)
+    out = [normalize_sha256(value, field=f"{field}[{i}]") for i, value in enumerate(hashes)]
+    require_uploaded(session, [(field, out)])
     return out
+
+
+def require_uploaded(session: Session, cited: Sequence[tuple[str, Sequence[str]]]) -> None:
+    """UnknownDocumentError naming the first document never uploaded, as ``field[i]``, of the
+    (field, normalised SHA-256 hexes) pairs `cited`: all looked up at once."""
+    keys = sorted({"0x" + sha for _, hashes in cited for sha in hashes})
+    uploaded: set[str] = set()
+    for chunk in chunks(keys):
+        uploaded.update(session.scalars(select(Document.sha256).where(Document.sha256.in_(chunk))))
+    for field, hashes in cited:
+        for i, sha in enumerate(hashes):
+            if "0x" + sha not in uploaded:
+                raise UnknownDocumentError(sha256=sha, field=f"{field}[{i}]")
 
 
 def _write_blob(path: Path, data: bytes) -> None:

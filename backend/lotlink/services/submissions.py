@@ -11,10 +11,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lotlink.db.bulk import chunks
+from lotlink.db.engine import begin_read_only
 from lotlink.epcis.build import (
     CONTEXT,
+    DOCUMENTS,
     PREVIOUS,
     LotRef,
     build_event,
@@ -40,7 +44,7 @@ from lotlink.services.checkpoints import (
     documents_of,
     to_milli,
 )
-from lotlink.services.documents import require_documents
+from lotlink.services.documents import normalize_sha256, require_documents, require_uploaded
 from lotlink.services.lots import lot_key_hex
 
 #: Events per capture document, at most (all in one transaction).
@@ -113,13 +117,10 @@ def submit_checkpoint(
 
 
 def _captured_draft(
-    session: Session,
-    event: Mapping[str, Any],
-    *,
-    index: int,
-    context: Any,
-    signature: bytes | None,
+    event: Mapping[str, Any], *, index: int, context: Any, signature: bytes | None
 ) -> EventDraft:
+    """The draft of a captured event: checked on its own, without the database (the lots and
+    documents it names are looked up for the whole document at once)."""
     prefix = f"$.epcisBody.eventList[{index}]"
     try:
         check_lotlink_event_rules(event)
@@ -141,9 +142,11 @@ def _captured_draft(
                 parse_digest(str(d), field=f"{prefix}.{PREVIOUS}[{i}]")
                 for i, d in enumerate(stated_raw)
             ]
-        documents = require_documents(
-            session, documents_of(dict(event)), field=f"{prefix}.lotlink:documents"
-        )
+        field = f"{prefix}.{DOCUMENTS}"
+        documents = [
+            normalize_sha256(sha, field=f"{field}[{i}]")
+            for i, sha in enumerate(documents_of(dict(event)))
+        ]
     except InvalidInputError as error:
         if error.field.startswith("$.") and not error.field.startswith(prefix):
             raise InvalidInputError(field=prefix + error.field[1:], reason=error.reason) from None
@@ -203,20 +206,30 @@ def capture_document(
     drafts = []
     for i, event in enumerate(events):
         draft = _captured_draft(
-            session,
-            event,
-            index=i,
-            context=context,
-            signature=None if signatures is None else signatures[i],
+            event, index=i, context=context, signature=None if signatures is None else signatures[i]
         )
         check_kind_role(actor, draft.kind)
-        for lot in draft.lots:
-            if session.get(Lot, lot.lot_key) is None:
-                raise InvalidInputError(
-                    field=lot.field, reason=f"no lot {lot.lot_key} is registered"
-                )
         drafts.append(draft)
+    # The checks that read run in a read-only transaction: on SQLite it takes no write lock,
+    # which `accept_events` takes only once everything it can check first is checked.
+    begin_read_only(session)
+    _require_registered(session, [lot for draft in drafts for lot in draft.lots])
+    require_uploaded(
+        session,
+        [(f"$.epcisBody.eventList[{i}].{DOCUMENTS}", d.documents) for i, d in enumerate(drafts)],
+    )
     return accept_events(session, chain, Signer.of(actor), drafts)
+
+
+def _require_registered(session: Session, lots: Sequence[TouchedLot]) -> None:
+    """InvalidInputError naming the first of `lots` that is not registered."""
+    keys = sorted({lot.lot_key for lot in lots})
+    registered: set[str] = set()
+    for chunk in chunks(keys):
+        registered.update(session.scalars(select(Lot.lot_key).where(Lot.lot_key.in_(chunk))))
+    for lot in lots:
+        if lot.lot_key not in registered:
+            raise InvalidInputError(field=lot.field, reason=f"no lot {lot.lot_key} is registered")
 
 
 __all__ = ["build_event", "capture_document", "submit_checkpoint"]
