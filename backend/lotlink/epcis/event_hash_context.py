@@ -21,8 +21,10 @@ contexts are not fetched (the reference would download them) and contribute noth
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
@@ -69,32 +71,29 @@ def _merge(base: Ctx, local: Any) -> Ctx:
     return merged
 
 
+_PREPARED_LIMIT = 256
+_prepared: dict[str, PreparedContext] = {}
+
+
 def prepare_context(context: Any) -> PreparedContext:
-    """Digest a document ``@context`` (None means the bare EPCIS 2.0 context); cached."""
-    return _prepare_cached(_freeze(context))
+    """Digest a document ``@context`` (None means the bare EPCIS 2.0 context); cached.
+
+    Keyed by ``repr``: for JSON values it is exact (strings quoted, ``1``, ``1.0`` and ``True``
+    told apart, lists from tuples), so a context mutated between calls gets a new entry; and it
+    costs a third of walking the context into a hashable copy. Every event of a document
+    shares one context, so this runs once per event with the same answer.
+    """
+    key = repr(context)
+    prepared = _prepared.get(key)
+    if prepared is None:
+        if len(_prepared) >= _PREPARED_LIMIT:
+            _prepared.clear()
+        # a private copy: the active context must not change if the caller's does
+        prepared = _prepared[key] = _prepare(copy.deepcopy(context))
+    return prepared
 
 
-def _freeze(value: Any) -> Any:
-    # An exact, hashable copy: a caller may mutate its context between calls.
-    if isinstance(value, list):
-        return ("list", tuple(_freeze(v) for v in value))
-    if isinstance(value, Mapping):
-        return ("dict", tuple((k, _freeze(v)) for k, v in value.items()))
-    return value
-
-
-def _thaw(value: Any) -> Any:
-    if isinstance(value, tuple):
-        kind, items = value
-        if kind == "list":
-            return [_thaw(v) for v in items]
-        return {k: _thaw(v) for k, v in items}
-    return value
-
-
-@lru_cache(maxsize=256)
-def _prepare_cached(frozen: Any) -> PreparedContext:
-    context = _thaw(frozen)
+def _prepare(context: Any) -> PreparedContext:
     if context is None:
         context = DEFAULT_CONTEXT
     namespaces: dict[str, str] = {}
@@ -221,13 +220,18 @@ def _collect_value(value: Any, ctx: Ctx, coercion: Any, out: set[str]) -> None:
 def collect_expanded_values(node: Mapping[str, Any], ctx: Ctx, out: set[str]) -> None:
     """Add to ``out`` the kept-prefix strings JSON-LD expansion of ``node`` would contain."""
     for key, value in node.items():
-        action, child, coercion = _key_plan(ctx, key)
-        if action == "keep":
-            assert child is not None
-            _collect_value(value, child, coercion, out)
+        collect_expanded_field(key, value, ctx, out)
 
 
-def bare_value_replacements(expanded: set[str]) -> dict[str, str | None]:
+def collect_expanded_field(key: str, value: Any, ctx: Ctx, out: set[str]) -> None:
+    """What ``collect_expanded_values`` adds for one entry of a node: entries are independent."""
+    action, child, coercion = _key_plan(ctx, key)
+    if action == "keep":
+        assert child is not None
+        _collect_value(value, child, coercion, out)
+
+
+def bare_value_replacements(expanded: AbstractSet[str]) -> dict[str, str | None]:
     """Cached ``_replacement_table``: events of one stream share a few vocabulary sets."""
     return _replacement_table(frozenset(expanded))
 
