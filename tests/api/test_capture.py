@@ -129,3 +129,49 @@ def test_capture_checks_roles_and_signatures(write_path: WritePath, lot: dict[st
     assert accepted.status_code == 201, accepted.text
     assert accepted.json()["checkpoints"][0]["digest"] == "0x" + digest.hex()
     assert previous_ids([]) == []
+
+
+def test_stated_chains_are_checked_under_the_lock_and_repeats_answered_with_the_record(
+    write_path: WritePath, lot: dict[str, Any]
+) -> None:
+    """Events whose client stated their predecessors are hashed and their signatures checked
+    before the lot is locked; what they are checked against (the head, what is stored) is read
+    under the lock."""
+    carrier = write_path.actor(Role.CARRIER, custodial=False)
+    domain = write_path.chain.contract.domain
+
+    def signed(event: dict[str, Any], kind: CheckpointKind, by: Any) -> str:
+        message = checkpoint_message(digest_of(event), lot["lot_key"], kind)
+        return "0x" + sign_typed(by, "Checkpoint", message, domain).hex()
+
+    shipped = observe(lot, "shipping", "in_transit", **{"lotlink:previous": []})
+    own = signed(shipped, CheckpointKind.SHIPPED, carrier.account)
+    # The same event twice in one document is stored once.
+    twice = capture(
+        write_path, carrier, document(shipped, shipped), **{"Lotlink-Signature": f"{own},{own}"}
+    )
+    assert twice.status_code == 201, twice.text
+    assert (twice.json()["created"], twice.json()["existing"]) == (1, 1)
+    first, second = twice.json()["checkpoints"]
+    assert first == second and first["digest"] == "0x" + digest_of(shipped).hex()
+    # A repeat is answered with the stored record, whatever signature came with it this time.
+    foreign = signed(shipped, CheckpointKind.SHIPPED, write_path.world.stranger)
+    repeat = capture(write_path, carrier, document(shipped), **{"Lotlink-Signature": foreign})
+    assert repeat.status_code == 200 and repeat.json()["checkpoints"] == [first]
+    # A new event chained after the old head is refused, naming the head it missed.
+    before = write_path.counts()
+    late = observe(lot, "receiving", "in_progress", **{"lotlink:previous": []})
+    refused = capture(
+        write_path,
+        carrier,
+        document(late),
+        **{"Lotlink-Signature": signed(late, CheckpointKind.RECEIVED, carrier.account)},
+    )
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["head"] == first["digest"]
+    # A wrong signature on a new event is still refused, and nothing was written meanwhile.
+    chained = observe(lot, "receiving", "in_progress", **{"lotlink:previous": [first["digest"]]})
+    forged = signed(chained, CheckpointKind.RECEIVED, write_path.world.stranger)
+    wrong = capture(write_path, carrier, document(chained), **{"Lotlink-Signature": forged})
+    assert wrong.status_code == 422 and wrong.json()["field"] == "signature"
+    assert write_path.counts() == before

@@ -12,7 +12,12 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from lotlink.db import engine as engine_module
-from lotlink.db.engine import make_engine, make_read_session_factory, make_session_factory
+from lotlink.db.engine import (
+    begin_read_only,
+    make_engine,
+    make_read_session_factory,
+    make_session_factory,
+)
 from lotlink.errors import DatabaseBusyError
 
 
@@ -139,4 +144,33 @@ def test_a_writer_kept_waiting_too_long_gets_a_busy_error_and_nothing_is_left_lo
         session.commit()
     with make_read_session_factory(engine)() as session:
         assert session.execute(text("SELECT v FROM n")).scalar_one() == 3
+    engine.dispose()
+
+
+def test_a_writes_read_only_checks_do_not_wait_for_another_writer(tmp_path: Path) -> None:
+    """`begin_read_only`: a write checks what it can (lots, documents) without taking SQLite's
+    write lock, so it never queues behind another writer until it writes itself."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'checks.db'}")
+    sessions = make_session_factory(engine)
+    with sessions() as session:
+        session.execute(text("CREATE TABLE t (x INTEGER)"))
+        session.execute(text("INSERT INTO t VALUES (1)"))
+        session.commit()
+    with sessions() as writer:
+        writer.execute(text("UPDATE t SET x = 2"))  # holds the write lock, uncommitted
+        checked = threading.Event()
+
+        def check() -> None:
+            with sessions() as session:
+                begin_read_only(session)
+                assert session.execute(text("SELECT x FROM t")).scalar_one() == 1
+                checked.set()
+                session.rollback()
+
+        thread = threading.Thread(target=check)
+        thread.start()
+        # A write transaction would queue here until the writer commits; the check does not.
+        assert checked.wait(timeout=30)
+        thread.join()
+        writer.commit()
     engine.dispose()
