@@ -65,7 +65,7 @@ def ensure_relayer_role(settings: Settings, contract: LotlinkContract) -> None:
     auth = contract.sign_write(
         "registerActor", *args, signer=admin, deadline=int(time.time()) + 3600
     )
-    Relayer(contract, relayer).send("registerActor", *args, auth=auth)
+    Relayer.of_service(settings, contract).send("registerActor", *args, auth=auth)
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 from fixtures.world import World, gtin, reverts
 from lotlink.chain.relayer import Relayer
@@ -45,3 +46,32 @@ def test_a_rejected_call_spends_no_nonce(world: World) -> None:
     )
     relayer.send("registerLot", good, auth=auth)
     assert world.w3.eth.get_transaction_count(world.stranger.address) == before + 1
+
+
+def test_relayers_of_one_account_in_several_processes_take_turns(
+    world: World, tmp_path: Path
+) -> None:
+    """Two relayers of one account stand for two processes (the service's web worker and its
+    background worker, or `lotlink anchorer` beside it): each remembers its own next nonce, so
+    without the shared lock file the second one offers a nonce the first already spent."""
+    supplier = world.actors[Role.SUPPLIER]
+    web, background = (Relayer(world.lotlink, world.stranger, lock_dir=tmp_path) for _ in "ab")
+
+    def register(relayer: Relayer, i: int) -> int:
+        lot = (GTIN, f"PROC-{i}", [], [], 1000, "KGM", bytes(32))
+        auth = world.lotlink.sign_write(
+            "registerLot", lot, signer=supplier, deadline=world.now() + 600, nonce=(i + 1) << 80
+        )
+        return int(relayer.send("registerLot", lot, auth=auth)["blockNumber"])
+
+    register(web, 0)
+    register(background, 1)
+    register(web, 2)  # its remembered nonce was taken by the other process meanwhile
+    with background.nonce_slot() as slot:
+        assert slot.nonce == world.w3.eth.get_transaction_count(world.stranger.address, "pending")
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        blocks = list(pool.map(lambda i: register((web, background)[i % 2], i), range(3, 19)))
+    assert len(blocks) == 16
+    for i in range(19):
+        assert world.lotlink.call("lotOf", lot_key(GTIN, f"PROC-{i}"))[0] == supplier.address
+    assert (tmp_path / f"relayer-{world.stranger.address.lower()}.lock").is_file()

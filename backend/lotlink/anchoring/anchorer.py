@@ -28,7 +28,6 @@ from lotlink.anchoring.lock import AnchorerLock, write_transaction
 from lotlink.anchoring.manifest import ManifestStore
 from lotlink.anchoring.receipts import store_receipts
 from lotlink.anchoring.sender import AnchorSender, AnchorStoppedError, chain_errors
-from lotlink.chain.accounts import relayer_account
 from lotlink.chain.compile import load_artifact
 from lotlink.chain.contract import LotlinkContract
 from lotlink.chain.deploy import load_deployment
@@ -127,7 +126,7 @@ class Anchorer:
             contract = LotlinkContract(
                 Web3(provider), deployment.address(), load_artifact("Lotlink").abi
             )
-            relayer = Relayer(contract, relayer_account(settings))
+            relayer = Relayer.of_service(settings, contract)
         return cls(
             settings,
             engine=engine or make_engine(settings.effective_database_url),

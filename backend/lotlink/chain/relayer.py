@@ -1,32 +1,68 @@
 """The relayer: the one account that sends the service's transactions and pays their gas.
 
-Actors sign; the relayer carries. Its nonces are handed out by this process alone, one at a
-time, so two writers (an API request and the anchorer) can never race for the same nonce.
+Actors sign; the relayer carries. Its nonces are handed out one at a time, so two writers (an
+API request and the anchorer) can never race for the same nonce. Within a process a lock
+serialises them and the next nonce is remembered. Processes of one machine that send from the
+same account (the service's web workers, its background worker, `lotlink anchorer` beside it)
+also hold an exclusive ``flock`` on a file named after the account while they claim and send,
+and re-read the nonce from the node under it: another process may have used the one remembered.
 """
 
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
 from web3.exceptions import Web3RPCError
 from web3.types import TxReceipt
 
+from lotlink.chain.accounts import relayer_account
 from lotlink.chain.contract import LotlinkContract
 from lotlink.chain.typed_data import Authorization
+from lotlink.config import Settings
 
 
 class Relayer:
     """Sends `LotlinkContract` writes from `account`, serialised, with its own nonce sequence."""
 
-    def __init__(self, contract: LotlinkContract, account: LocalAccount) -> None:
+    def __init__(
+        self, contract: LotlinkContract, account: LocalAccount, *, lock_dir: Path | None = None
+    ) -> None:
         self.contract = contract
         self.account = account
         self._lock = threading.Lock()
         self._next_nonce: int | None = None
+        # Shared with the machine's other processes sending from this account (see above).
+        self._lock_file = (
+            None if lock_dir is None else lock_dir / f"relayer-{account.address.lower()}.lock"
+        )
+
+    @classmethod
+    def of_service(cls, settings: Settings, contract: LotlinkContract) -> Relayer:
+        """The service's relayer (`LOTLINK_RELAYER_KEY`), its lock file under the var dir."""
+        return cls(contract, relayer_account(settings), lock_dir=settings.var_dir)
+
+    @contextmanager
+    def _held(self) -> Iterator[None]:
+        """The relayer, for this thread alone and, with a lock file, this process alone."""
+        with self._lock:
+            if self._lock_file is None:
+                yield
+                return
+            self._lock_file.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self._lock_file, os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)  # released by close, or by the holder's death
+                self._next_nonce = None  # another process may have sent since
+                yield
+            finally:
+                os.close(fd)
 
     @property
     def address(self) -> str:
@@ -41,7 +77,7 @@ class Relayer:
         and its nonce is not spent. A nonce the node has seen already (another process used
         this account) is re-read from the chain and the send retried once.
         """
-        with self._lock:
+        with self._held():
             for attempt in (1, 2):
                 nonce = self._claim_nonce()
                 try:
@@ -69,7 +105,7 @@ class Relayer:
         node, so the next write takes the following nonce. Any other exit re-reads the nonce
         from the chain next time, so a failed broadcast leaves no gap.
         """
-        with self._lock:
+        with self._held():
             slot = NonceSlot(self._claim_nonce())
             try:
                 yield slot

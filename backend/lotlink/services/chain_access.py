@@ -11,7 +11,6 @@ from web3 import Web3
 from web3.exceptions import MismatchedABI
 from web3.types import TxReceipt
 
-from lotlink.chain.accounts import relayer_account
 from lotlink.chain.compile import load_artifact
 from lotlink.chain.contract import LotlinkContract
 from lotlink.chain.deploy import Deployment
@@ -43,7 +42,7 @@ class ChainAccess:
     @classmethod
     def connect(cls, settings: Settings, w3: Web3, deployment: Deployment) -> ChainAccess:
         contract = LotlinkContract(w3, deployment.address(), load_artifact("Lotlink").abi)
-        return cls(settings, contract, Relayer(contract, relayer_account(settings)))
+        return cls(settings, contract, Relayer.of_service(settings, contract))
 
     def logs_of(self, receipt: TxReceipt, event_name: str) -> list[LogPosition]:
         """Every `event_name` log of this contract in `receipt`, in log order."""
