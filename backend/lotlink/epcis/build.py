@@ -32,6 +32,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote, unquote
 
@@ -274,6 +275,7 @@ def stored_digest(epcis_json: str) -> bytes:
 # --- Reading captured events -------------------------------------------------------------
 
 
+@lru_cache(maxsize=8192)  # a capture names the same few lots in event after event
 def lot_of_uri(uri: str) -> LotRef | None:
     """The lot a Digital Link (…/01/<gtin>/10/<lot>) or an LGTIN URN names; None otherwise."""
     if match := _DL_LOT.match(uri):

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
 from lotlink.epcis.build import bare_term, kind_of_event, lots_named
@@ -35,6 +36,11 @@ def to_milli(quantity: Any) -> int | None:
     return int(milli) if milli == milli.to_integral_value() and 0 <= milli < 2**63 else None
 
 
+@lru_cache(maxsize=8192)  # the same few lots, event after event
+def _lot_key_hex(gtin: str, lot_code: str) -> str:
+    return "0x" + lot_key(gtin, lot_code).hex()
+
+
 def touched_lots(event: Mapping[str, Any], *, prefix: str = "$") -> list[TouchedLot]:
     """Every lot `event` names, with the JSON path naming it and its quantity: the signed
     (primary) lot first, which for a transformation is its first output. May repeat a lot."""
@@ -44,7 +50,7 @@ def touched_lots(event: Mapping[str, Any], *, prefix: str = "$") -> list[Touched
         unit = element.get("uom")
         touched.append(
             TouchedLot(
-                lot_key="0x" + lot_key(ref.gtin, ref.lot_code).hex(),
+                lot_key=_lot_key_hex(ref.gtin, ref.lot_code),
                 field=prefix + path[1:],
                 quantity_milli=None if quantity is None else to_milli(quantity),
                 unit=unit if isinstance(unit, str) else None,
