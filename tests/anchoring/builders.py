@@ -1,5 +1,6 @@
 """Accepted events as the submission side writes them: a signed `Checkpoint`, its `CheckpointLot`
-and one `Outbox` entry, in one transaction. Signed with the world's actor keys."""
+and one `Outbox` entry, in one transaction. Signed with the world's actor keys; a custodial
+signer's key is put in the service's keystore."""
 
 from __future__ import annotations
 
@@ -8,13 +9,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import count
 
+from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from lotlink.chain.typed_data import Domain, sign_typed
+from lotlink.chain.contract import LotlinkContract
+from lotlink.chain.typed_data import Authorization, Domain, sign_typed
+from lotlink.config import Settings
 from lotlink.epcis.event_hash import event_digest
 from lotlink.gs1.keys import lot_key
+from lotlink.keystore import keystore_path
 from lotlink.models import (
     Actor,
     ActorRole,
@@ -30,6 +35,17 @@ from lotlink.vocabulary import Role
 GTIN = "09506000134352"
 CONTEXT = ["https://ref.gs1.org/standards/epcis/epcis-context.jsonld"]
 _serials = count(1)
+#: The passphrase of keystores `store_custodial_key` writes (LOTLINK_KEYSTORE_PASSWORD).
+CUSTODIAL_PASSPHRASE = "test passphrase"
+
+
+def store_custodial_key(settings: Settings, account: LocalAccount) -> None:
+    """Writes `account`'s keystore where the service finds a custodial actor's key, encrypted
+    with CUSTODIAL_PASSPHRASE (scrypt at its minimum)."""
+    keystore = Account.encrypt(account.key, CUSTODIAL_PASSPHRASE, iterations=2**10)
+    path = keystore_path(settings, account.address)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(keystore))
 
 
 def one_event_document(event: dict[str, object]) -> str:
@@ -60,6 +76,11 @@ class Submitter:
     @property
     def lot_key(self) -> str:
         return "0x" + lot_key(GTIN, self.lot_code).hex()
+
+    def register_lot(self, lotlink: LotlinkContract) -> None:
+        """Registers the lot on chain, sent by the signer (a direct record needs a known lot)."""
+        lot = (GTIN, self.lot_code, [], [], 5000, "KGM", bytes(32))
+        lotlink.transact("registerLot", lot, Authorization.direct().as_tuple(), sender=self.signer)
 
     def _ensure_rows(self, session: Session) -> None:
         address = self.signer.address.lower()

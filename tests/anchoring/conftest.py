@@ -1,15 +1,17 @@
 """Anchoring fixtures: sessions on the test database, a submitter signing with the world's keys,
-and an anchorer for the session deployment."""
+an anchorer for the session deployment, and a chain of a test's own for outages."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from anchoring.builders import Submitter
+from anchoring.processes import OwnChain, own_chain_at
 from fixtures.world import World
 from lotlink.anchoring.anchorer import Anchorer
 from lotlink.config import Settings
@@ -49,3 +51,10 @@ def anchorer_factory(service_settings: Settings, engine: Engine) -> Iterator[typ
     yield make  # type: ignore[misc]
     for anchorer in made:
         anchorer.stop()
+
+
+@pytest.fixture
+def own_chain(tmp_path: Path) -> Iterator[OwnChain]:
+    """A deployment on an anvil of this test's own, which the test may stop and restart."""
+    with own_chain_at(tmp_path) as chain:
+        yield chain

@@ -104,7 +104,7 @@ class Anchorer:
             replace_after=replace_after,
             stop=self.stopping,
         )
-        self.direct = DirectRecorder(settings, contract, relayer, self.sessions)
+        self.direct = DirectRecorder(settings, contract, relayer, self.sessions, stop=self.stopping)
         self.lock = AnchorerLock(engine, var_dir=settings.var_dir)
         self._thread: threading.Thread | None = None
 
