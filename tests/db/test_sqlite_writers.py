@@ -3,6 +3,8 @@ fail with "database is locked" (the anchorer, the indexer and requests all write
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -173,4 +175,46 @@ def test_a_writes_read_only_checks_do_not_wait_for_another_writer(tmp_path: Path
         assert checked.wait(timeout=30)
         thread.join()
         writer.commit()
+    engine.dispose()
+
+
+_HOLDER = """
+import sys, time
+from sqlalchemy import text
+from lotlink.db.engine import make_engine, make_session_factory
+engine = make_engine(sys.argv[1])
+with make_session_factory(engine)() as session:
+    session.execute(text("UPDATE n SET v = v + 1"))
+    print("holding", flush=True)
+    time.sleep(1.0)
+    session.commit()
+engine.dispose()
+"""
+
+
+def test_writers_of_other_processes_queue_past_sqlites_busy_timeout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process writing the file (a web worker, the background worker, `lotlink
+    anchorer` beside the service) is waited for on the gate's lock file, not by SQLite's busy
+    handler: a writer waits out a transaction far longer than the busy timeout."""
+    monkeypatch.setattr(engine_module, "SQLITE_BUSY_TIMEOUT_MS", 50)
+    url = f"sqlite:///{tmp_path / 'processes.db'}"
+    engine = make_engine(url)
+    sessions = make_session_factory(engine)
+    _table(sessions)
+    with subprocess.Popen(
+        [sys.executable, "-c", _HOLDER, url], stdout=subprocess.PIPE, text=True
+    ) as holder:
+        try:
+            assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+            with sessions() as session:  # waits for the other process's commit, a second away
+                session.execute(text("UPDATE n SET v = v * 10"))
+                session.commit()
+            assert holder.wait(timeout=30) == 0
+        finally:
+            holder.kill()
+    with make_read_session_factory(engine)() as session:
+        assert session.execute(text("SELECT v FROM n")).scalar_one() == 10  # (0 + 1) * 10
+    assert (tmp_path / "processes.db.writer.lock").is_file()
     engine.dispose()

@@ -18,37 +18,32 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
 from lotlink.config import get_settings
+from lotlink.db.writer_gate import WriterGate
 from lotlink.errors import DatabaseBusyError, DatabaseError
 
 #: Execution option marking a connection's transactions read-only (SQLite: deferred BEGIN).
 READ_ONLY_OPTION = "lotlink_read_only"
 
-#: How long (milliseconds) a SQLite writer waits for another process's writer before giving up.
+#: How long (milliseconds) SQLite itself waits for a lock before giving up (the writer gate has
+#: already queued writers; this covers what it cannot see, e.g. a checkpoint of the WAL).
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 #: How long (seconds) a SQLite writer waits for the writers queued before it in this process.
 SQLITE_WRITER_QUEUE_SECONDS = 120.0
 
 _GATE_KEY = "lotlink_writer_gate"
-_gates: dict[str, threading.Lock] = {}
+_gates: dict[str, WriterGate] = {}
 _gates_lock = threading.Lock()
 
 
-def _writer_gate(url: URL) -> threading.Lock:
-    """The one write lock of a SQLite file in this process, shared by all its engines.
-
-    SQLite's busy handler polls with growing sleeps and is not fair: with the API's threads,
-    the anchorer and the indexer all writing, a writer can starve past the busy timeout while
-    others come and go, and the file sits unlocked between polls. Writers of one process queue
-    on this lock instead and are woken at once; the busy timeout still arbitrates between
-    processes (`lotlink anchorer` beside the service).
-    """
+def _writer_gate(url: URL) -> WriterGate:
+    """The writer gate of a SQLite database, shared by all the engines of this process."""
     database = url.database or ""
     if database in {"", ":memory:"} or database.startswith("file:"):
-        return threading.Lock()  # a database of this engine alone
-    key = str(Path(database).expanduser().resolve())
+        return WriterGate(None)  # a database of this engine alone
+    path = Path(database).expanduser().resolve()
     with _gates_lock:
-        return _gates.setdefault(key, threading.Lock())
+        return _gates.setdefault(str(path), WriterGate(path.with_name(path.name + ".writer.lock")))
 
 
 _POSTGRES_SCHEMES = {"postgres", "postgresql", "postgresql+psycopg"}
@@ -137,7 +132,7 @@ def _prepare_sqlite_file(url: URL) -> None:
             raise DatabaseError(url=redact_url(url), reason=str(error)) from None
 
 
-def _install_sqlite_hooks(engine: Engine, gate: threading.Lock) -> None:
+def _install_sqlite_hooks(engine: Engine, gate: WriterGate) -> None:
     """Pragmas on every new connection, and explicit BEGIN.
 
     pysqlite's own transaction handling starts transactions late and silently commits before
