@@ -280,3 +280,20 @@ def test_keccak_matches_eth_hash_across_threads() -> None:
     assert failures == []
     assert hash_pair(b"\1" * 32, b"\0" * 32) == keccak256(b"\0" * 32 + b"\1" * 32)
     assert process_proof(b"\0" * 32, []) == b"\0" * 32
+
+
+def test_leaves_are_each_values_leaf_in_the_order_given(tree: StandardMerkleTree) -> None:
+    expected = ["0x" + leaf_hash(LOTLINK_ENCODING, value).hex() for _, value in tree]
+    assert tree.leaves() == expected
+    dump = tree.dump()
+    assert tree.leaves() == [dump["tree"][v["treeIndex"]] for v in dump["values"]]
+
+
+def test_bytes32_as_text_must_be_hex_of_its_exact_length() -> None:
+    lot, signer = "0x" + "22" * 32, to_checksum_address("0x" + "ab" * 20)
+    upper = leaf_hash(LOTLINK_ENCODING, ["0X" + "11" * 32, lot, signer])
+    assert upper == leaf_hash(LOTLINK_ENCODING, ["0x" + "11" * 32, lot, signer])
+    # Right length, but spaces (which bytes.fromhex skips) or non-hex digits inside.
+    for bad in ("0x" + "11" * 31 + "  ", "0x" + "1 " * 32, "0x" + "zz" * 32):
+        with pytest.raises(MerkleTreeError, match="0x-hex"):
+            leaf_hash(LOTLINK_ENCODING, [bad, lot, signer])
