@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
 
 from lotlink.anchoring.manifest import (
     LEAF_ENCODING,
+    BuiltManifests,
     ManifestError,
     ManifestEvent,
     ManifestLot,
@@ -94,3 +96,51 @@ def test_the_store_names_files_by_hash_and_ignores_corrupt_ones(tmp_path) -> Non
     assert store.read(manifest.manifest_hash) == manifest.content
     path.write_bytes(b"{}")
     assert store.read(manifest.manifest_hash) is None
+
+
+def _as_the_database_gives_them(n: int) -> list[ManifestEvent]:
+    """Events as a batch reads them from SQL: lowercase signer, lots in no particular order."""
+    other = "0x" + "01" * 32
+    return [
+        dataclasses.replace(
+            event,
+            signer=event.signer.lower(),
+            lots=(*(event.lots or ()), ManifestLot(other, None, None, None)),
+        )
+        for event in _events(n)
+    ]
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_a_built_manifest_is_what_parsing_its_bytes_gives(version: int) -> None:
+    events = _as_the_database_gives_them(4)
+    manifest = build_manifest(events, chain_id=31337, contract_address=CONTRACT, version=version)
+    parsed = parse_manifest(manifest.content, expected_hash=manifest.manifest_hash)
+    assert parsed == manifest  # so the anchorer and the indexer may use the one they built
+    assert manifest.events[0].signer == SIGNER
+    if version == 2:
+        assert [lot.lot_key for lot in manifest.events[0].lots or ()] == [
+            "0x" + "01" * 32,
+            "0x" + "ab" * 32,
+        ]
+    assert parsed.tree.root == manifest.tree.root
+    assert parsed.tree.leaves() == manifest.tree.leaves()
+    assert [parsed.tree.get_proof(i) for i in range(4)] == [
+        manifest.tree.get_proof(i) for i in range(4)
+    ]
+
+
+def test_built_manifests_answer_only_for_the_same_bytes_and_keep_the_newest() -> None:
+    first = build_manifest(_events(3), chain_id=31337, contract_address=CONTRACT)
+    second = build_manifest(_events(4), chain_id=31337, contract_address=CONTRACT)
+    built = BuiltManifests(max_events=5)
+    built.add(first)
+    assert built.get(first.manifest_hash.upper().replace("0X", "0x")) is first
+    assert built.get(first.manifest_hash, content=first.content) is first
+    assert built.get(first.manifest_hash, content=first.content + b" ") is None
+    assert built.get(second.manifest_hash) is None
+    built.add(second)  # 7 events in all: the older one goes, the newest stays though above 5
+    assert built.get(first.manifest_hash) is None
+    assert built.get(second.manifest_hash) is second
+    built.clear()
+    assert built.get(second.manifest_hash) is None

@@ -25,7 +25,7 @@ from lotlink.anchoring.batcher import Batcher, BatchPolicy, Destination
 from lotlink.anchoring.direct import DirectRecorder
 from lotlink.anchoring.faults import crash_point
 from lotlink.anchoring.lock import AnchorerLock, write_transaction
-from lotlink.anchoring.manifest import ManifestStore
+from lotlink.anchoring.manifest import BuiltManifests, ManifestStore, built_manifests
 from lotlink.anchoring.receipts import store_receipts
 from lotlink.anchoring.sender import AnchorSender, AnchorStoppedError, chain_errors
 from lotlink.chain.compile import load_artifact
@@ -72,6 +72,7 @@ class Anchorer:
         relayer: Relayer,
         chain_id: int,
         replace_after: float = 30.0,
+        built: BuiltManifests = built_manifests,
     ) -> None:
         self.settings = settings
         self.engine = engine
@@ -81,6 +82,9 @@ class Anchorer:
         self.relayer = relayer
         self.stopping = threading.Event()
         self.manifests = ManifestStore(settings.var_dir / "manifests")
+        # The manifests this process built: a batch's receipts take its tree from here (an
+        # empty one, or a restart, makes them parse the stored manifest instead).
+        self.built = built
         self.batcher = Batcher(
             self.sessions,
             policy=BatchPolicy(
@@ -95,6 +99,7 @@ class Anchorer:
             ),
             manifests=self.manifests,
             self_custody_only=settings.anchor_mode == "direct",
+            built=built,
         )
         self.sender = AnchorSender(
             contract,
@@ -110,7 +115,12 @@ class Anchorer:
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, *, engine: Engine | None = None, relayer: Relayer | None = None
+        cls,
+        settings: Settings,
+        *,
+        engine: Engine | None = None,
+        relayer: Relayer | None = None,
+        built: BuiltManifests = built_manifests,
     ) -> Self:
         """An anchorer for the recorded deployment; `engine` and `relayer` may be shared with
         the service (one relayer per process keeps the account's nonces in one sequence)."""
@@ -133,6 +143,7 @@ class Anchorer:
             contract=relayer.contract,
             relayer=relayer,
             chain_id=deployment.chain_id,
+            built=built,
         )
 
     # -- one step -----------------------------------------------------------------------------
@@ -171,7 +182,7 @@ class Anchorer:
         try:
             anchor = self.sender.anchor(root)
             crash_point("after_receipt")
-            count = store_receipts(self.sessions, anchor)
+            count = store_receipts(self.sessions, anchor, built=self.built)
         except AnchorStoppedError:
             raise
         except Exception as error:

@@ -7,20 +7,31 @@ is never half-built. Only then does the sender see it.
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, select, update
-from sqlalchemy.orm import Session, selectinload, sessionmaker
+from sqlalchemy import Connection, CursorResult, Row, Select, insert, select, update
+from sqlalchemy.orm import Session, sessionmaker
 
 from lotlink.anchoring.lock import write_transaction
-from lotlink.anchoring.manifest import ManifestEvent, ManifestLot, ManifestStore, build_manifest
+from lotlink.anchoring.manifest import (
+    BuiltManifests,
+    ManifestEvent,
+    ManifestLot,
+    ManifestStore,
+    build_manifest,
+    built_manifests,
+)
+from lotlink.db.bulk import chunks, table_of
 from lotlink.models import (
     Actor,
     Batch,
     BatchStatus,
     Checkpoint,
+    CheckpointLot,
     CheckpointStatus,
     Custody,
     ManifestStatus,
@@ -29,8 +40,19 @@ from lotlink.models import (
 )
 from lotlink.models.types import utc_now
 
-# Stays under SQLite's bound-parameter limit on old builds.
-_IN_CHUNK = 900
+# Core tables, not ORM entities: a batch reads a thousand events, and loading them as objects
+# (with their lots) cost more than building the manifest.
+_OUTBOX = table_of(OutboxEntry)
+_CHECKPOINT = table_of(Checkpoint)
+_LINK = table_of(CheckpointLot)
+_BATCH = table_of(Batch)
+_ACTOR = table_of(Actor)
+#: What a manifest entry needs of a checkpoint row.
+_EVENT_COLUMNS = (
+    _CHECKPOINT.c.digest, _CHECKPOINT.c.event_id, _CHECKPOINT.c.primary_lot_key,
+    _CHECKPOINT.c.kind, _CHECKPOINT.c.signer_address, _CHECKPOINT.c.signature,
+    _CHECKPOINT.c.epcis_json, _CHECKPOINT.c.record_time,
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +87,7 @@ class Batcher:
         destination: Destination,
         manifests: ManifestStore,
         self_custody_only: bool = False,
+        built: BuiltManifests = built_manifests,
     ) -> None:
         self.sessions = sessions
         # Direct mode records custodial signers' events one by one; only the rest is batched.
@@ -72,6 +95,7 @@ class Batcher:
         self.policy = policy
         self.destination = destination
         self.manifests = manifests
+        self.built = built
 
     def seconds_until_due(self, *, now: datetime | None = None) -> float | None:
         """How long until the oldest queued event's batch must close; None if nothing waits."""
@@ -92,107 +116,115 @@ class Batcher:
         `force` and anything is queued. Returns its root, or None when nothing was closed."""
         now = now or utc_now()
         with write_transaction(self.sessions) as session:
+            conn = session.connection()
             query = (
-                select(OutboxEntry.id, OutboxEntry.enqueued_at, Checkpoint)
-                .join(Checkpoint, Checkpoint.digest == OutboxEntry.event_digest)
+                select(_OUTBOX.c.id, _OUTBOX.c.enqueued_at, *_EVENT_COLUMNS)
+                .join_from(_OUTBOX, _CHECKPOINT, _CHECKPOINT.c.digest == _OUTBOX.c.event_digest)
                 .where(
-                    OutboxEntry.state == OutboxState.QUEUED,
-                    Checkpoint.status == CheckpointStatus.PENDING,
+                    _OUTBOX.c.state == OutboxState.QUEUED,
+                    _CHECKPOINT.c.status == CheckpointStatus.PENDING,
                 )
-                .order_by(OutboxEntry.id)
+                .order_by(_OUTBOX.c.id)
                 .limit(self.policy.size)
-                .options(selectinload(Checkpoint.lots))
             )
             if self.self_custody_only:
-                query = query.join(Actor, Actor.address == Checkpoint.signer_address).where(
-                    Actor.custody != Custody.CUSTODIAL
+                query = query.join(_ACTOR, _ACTOR.c.address == _CHECKPOINT.c.signer_address).where(
+                    _ACTOR.c.custody != Custody.CUSTODIAL
                 )
-            if session.bind is not None and session.bind.dialect.name == "postgresql":
+            if conn.dialect.name == "postgresql":
                 # A second anchorer skips rows the first is batching instead of waiting on them.
-                query = query.with_for_update(of=OutboxEntry, skip_locked=True)
-            rows = session.execute(query).all()
+                query = query.with_for_update(of=_OUTBOX, skip_locked=True)
+            rows = conn.execute(query).all()
             if not rows:
                 return None
             full = len(rows) >= self.policy.size
             due = rows[0].enqueued_at + self.policy.interval <= now
             if not (full or due or force):
                 return None
-            events = [_manifest_event(row.Checkpoint) for row in rows]
             manifest = build_manifest(
-                events,
+                _manifest_events(conn, rows),
                 chain_id=self.destination.chain_id,
                 contract_address=self.destination.contract_address,
             )
             # Written first: an orphan file (if the transaction fails) is harmless, being named
             # by its hash; a batch row whose file is missing would not be.
             self.manifests.write(manifest)
-            batch = session.get(Batch, manifest.root)
-            if batch is None:
-                session.add(
-                    Batch(
+            if conn.execute(select(_BATCH.c.root).where(_BATCH.c.root == manifest.root)).first():
+                # The same events again after a failed batch: the same root, so the same row.
+                conn.execute(
+                    update(_BATCH)
+                    .where(_BATCH.c.root == manifest.root)
+                    .values(status=BatchStatus.BUILT, last_error=None)
+                )
+            else:
+                conn.execute(
+                    insert(_BATCH).values(
                         root=manifest.root,
                         manifest_hash=manifest.manifest_hash,
                         manifest_uri=self.destination.manifest_uri(manifest.root),
                         manifest=manifest.text,
                         manifest_status=ManifestStatus.VERIFIED,
-                        event_count=len(events),
+                        event_count=len(manifest.events),
                         status=BatchStatus.BUILT,
                         anchorer_address=self.destination.anchorer_address,
                         attempts=0,
                     )
                 )
-                session.flush()
-            else:
-                # The same events again after a failed batch: the same root, so the same row.
-                batch.status = BatchStatus.BUILT
-                batch.last_error = None
-            ids = [row.id for row in rows]
             moved = 0
-            for start in range(0, len(ids), _IN_CHUNK):
-                chunk = ids[start : start + _IN_CHUNK]
-                result = session.execute(
-                    update(OutboxEntry)
-                    .where(OutboxEntry.id.in_(chunk), OutboxEntry.state == OutboxState.QUEUED)
+            for chunk in chunks([row.id for row in rows]):
+                result = conn.execute(
+                    update(_OUTBOX)
+                    .where(_OUTBOX.c.id.in_(chunk), _OUTBOX.c.state == OutboxState.QUEUED)
                     .values(state=OutboxState.BATCHED, batch_root=manifest.root)
-                    .execution_options(synchronize_session=False)
                 )
                 moved += cast(CursorResult[Any], result).rowcount
-            if moved != len(ids):
+            if moved != len(rows):
                 # Another anchorer batched some of these meanwhile; leave them to it.
                 session.rollback()
                 return None
-            return manifest.root
+        # Committed: its receipts and an indexer in this process take its tree
+        # from here rather than parsing the stored bytes again.
+        self.built.add(manifest)
+        return manifest.root
 
 
-def _manifest_event(checkpoint: Checkpoint) -> ManifestEvent:
-    return ManifestEvent(
-        digest=checkpoint.digest,
-        event_id=checkpoint.event_id,
-        lot_key=checkpoint.primary_lot_key,
-        kind=checkpoint.kind,
-        signer=checkpoint.signer_address,
-        signature=checkpoint.signature,
-        epcis_json=checkpoint.epcis_json,
-        record_time=checkpoint.record_time.astimezone(UTC).isoformat(timespec="microseconds"),
-        lots=tuple(
-            ManifestLot(
-                lot_key=link.lot_key,
-                previous=link.prev_digest,
-                quantity_milli=link.quantity_milli,
-                unit=link.unit,
-            )
-            for link in checkpoint.lots
-        ),
-    )
+def _manifest_events(
+    conn: Connection, rows: Sequence[Row[*tuple[Any, ...]]]
+) -> list[ManifestEvent]:
+    """The manifest entries of checkpoint `rows` (with `_EVENT_COLUMNS`), in their order."""
+    lots: defaultdict[str, list[ManifestLot]] = defaultdict(list)
+    for chunk in chunks([row.digest for row in rows]):
+        links = conn.execute(
+            select(
+                _LINK.c.checkpoint_digest, _LINK.c.lot_key, _LINK.c.prev_digest,
+                _LINK.c.quantity_milli, _LINK.c.unit,
+            ).where(_LINK.c.checkpoint_digest.in_(chunk))
+        )  # fmt: skip
+        for digest, lot_key, previous, quantity_milli, unit in links:
+            lots[digest].append(ManifestLot(lot_key, previous, quantity_milli, unit))
+    return [
+        ManifestEvent(
+            digest=row.digest,
+            event_id=row.event_id,
+            lot_key=row.primary_lot_key,
+            kind=row.kind,
+            signer=row.signer_address,
+            signature=row.signature,
+            epcis_json=row.epcis_json,
+            record_time=row.record_time.astimezone(UTC).isoformat(timespec="microseconds"),
+            lots=tuple(lots[row.digest]),
+        )
+        for row in rows
+    ]
 
 
 def batch_events(session: Session, root: str) -> list[ManifestEvent]:
     """The events of batch `root` in manifest order (outbox order), rebuilt from the database."""
-    checkpoints = session.scalars(
-        select(Checkpoint)
-        .join(OutboxEntry, OutboxEntry.event_digest == Checkpoint.digest)
-        .where(OutboxEntry.batch_root == root)
-        .order_by(OutboxEntry.id)
-        .options(selectinload(Checkpoint.lots))
-    ).all()
-    return [_manifest_event(checkpoint) for checkpoint in checkpoints]
+    conn = session.connection()
+    query: Select[Any] = (
+        select(*_EVENT_COLUMNS)
+        .join_from(_OUTBOX, _CHECKPOINT, _CHECKPOINT.c.digest == _OUTBOX.c.event_digest)
+        .where(_OUTBOX.c.batch_root == root)
+        .order_by(_OUTBOX.c.id)
+    )
+    return _manifest_events(conn, conn.execute(query).all())

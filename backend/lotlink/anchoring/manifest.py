@@ -17,17 +17,21 @@ manifests (without them) still parse; their events carry ``lots=None``.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import tempfile
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from eth_utils import to_checksum_address
 
-from lotlink.chain.merkle import StandardMerkleTree, keccak256
+from lotlink.chain.keccak import keccak256
+from lotlink.chain.merkle import StandardMerkleTree
 from lotlink.errors import LotlinkError
 from lotlink.vocabulary import CheckpointKind
 
@@ -36,6 +40,15 @@ VERSION = 2
 VERSIONS = (1, 2)
 #: What each leaf encodes, in the contracts' `checkpointLeaf` order.
 LEAF_ENCODING = ("bytes32", "bytes32", "address")
+#: Each kind's on-chain code, looked up once (`ChainEnum.code` lists the enum on every call).
+_KIND_CODES = {kind: kind.code for kind in CheckpointKind}
+
+
+@functools.lru_cache(maxsize=4096)
+def checksum_address(address: str) -> str:
+    """The EIP-55 form of `address`, cached: a batch names a handful of signers a thousand
+    times, and eth_utils spends ~25 µs on each call (a keccak behind layers of validation)."""
+    return to_checksum_address(address)
 
 
 class ManifestError(LotlinkError):
@@ -82,17 +95,50 @@ class ManifestEvent:
 
     @property
     def leaf_value(self) -> tuple[str, str, str]:
-        return (self.digest, self.lot_key, to_checksum_address(self.signer))
+        return (self.digest, self.lot_key, checksum_address(self.signer))
+
+    def as_written(self, *, version: int) -> ManifestEvent:
+        """This event as a manifest of `version` states it, so as `parse_manifest` reads it
+        back: signer checksummed, lots sorted by lot key (version 1 has neither lots nor
+        record time)."""
+        if version < 2:
+            lots, record_time = None, None
+        elif self.lots is None or self.record_time is None:
+            raise ValueError(f"event {self.digest} has no lots or record time")
+        else:
+            lots, record_time = tuple(sorted(self.lots, key=_by_lot_key)), self.record_time
+        signer = checksum_address(self.signer)
+        if (signer, lots, record_time) == (self.signer, self.lots, self.record_time):
+            return self
+        return ManifestEvent(
+            digest=self.digest,
+            event_id=self.event_id,
+            lot_key=self.lot_key,
+            kind=self.kind,
+            signer=signer,
+            signature=self.signature,
+            epcis_json=self.epcis_json,
+            record_time=record_time,
+            lots=lots,
+        )
+
+
+def _by_lot_key(lot: ManifestLot) -> str:
+    return lot.lot_key
 
 
 @dataclass(frozen=True, slots=True)
 class Manifest:
-    """A built manifest: its canonical bytes, their keccak256, and the tree they describe."""
+    """A built manifest: its canonical bytes, their keccak256, and the tree they describe.
+
+    Invariant: ``parse_manifest(m.content) == m`` for every manifest `build_manifest` returns
+    (its events are kept as the bytes state them), so a built manifest may stand in for parsing
+    its own bytes again. The tree is left out of equality: it is a function of the events."""
 
     content: bytes
     manifest_hash: str
     root: str
-    tree: StandardMerkleTree
+    tree: StandardMerkleTree = field(compare=False)
     events: tuple[ManifestEvent, ...]
     chain_id: int
     contract_address: str  # checksummed
@@ -116,14 +162,15 @@ def manifest_hash_of(content: bytes) -> str:
 
 
 def _event_json(event: ManifestEvent, *, index: int, leaf: str, version: int) -> dict[str, Any]:
+    """The entry of an event `as_written`."""
     entry: dict[str, Any] = {
         "index": index,
         "digest": event.digest,
         "eventID": event.event_id,
         "lotKey": event.lot_key,
         "kind": event.kind.value,
-        "kindCode": event.kind.code,
-        "signer": to_checksum_address(event.signer),
+        "kindCode": _KIND_CODES[event.kind],
+        "signer": event.signer,
         "signature": event.signature,
         "leaf": leaf,
         # The exact text that was hashed and signed, kept as a string so that a rebuilt
@@ -131,10 +178,9 @@ def _event_json(event: ManifestEvent, *, index: int, leaf: str, version: int) ->
         "epcisEvent": event.epcis_json,
     }
     if version >= 2:
-        if event.lots is None or event.record_time is None:
-            raise ValueError(f"event {event.digest} has no lots or record time")
+        assert event.lots is not None  # as_written refuses an event without them
         entry["recordTime"] = event.record_time
-        entry["lots"] = [lot.as_json() for lot in sorted(event.lots, key=lambda x: x.lot_key)]
+        entry["lots"] = [lot.as_json() for lot in event.lots]
     return entry
 
 
@@ -146,20 +192,20 @@ def build_manifest(
     version: int = VERSION,
 ) -> Manifest:
     """The manifest of a batch of `events`, in the given order (which fixes each ``index``)."""
-    tree = StandardMerkleTree.of([e.leaf_value for e in events], LEAF_ENCODING)
-    dump = tree.dump()
-    leaves = [dump["tree"][value["treeIndex"]] for value in dump["values"]]
+    written = [event.as_written(version=version) for event in events]
+    tree = StandardMerkleTree.of([e.leaf_value for e in written], LEAF_ENCODING)
+    leaves = tree.leaves()
     document = {
         "format": FORMAT,
         "version": version,
         "chainId": chain_id,
-        "contract": to_checksum_address(contract_address),
+        "contract": checksum_address(contract_address),
         "root": tree.root,
         "leafEncoding": list(LEAF_ENCODING),
-        "eventCount": len(events),
+        "eventCount": len(written),
         "events": [
             _event_json(event, index=index, leaf=leaves[index], version=version)
-            for index, event in enumerate(events)
+            for index, event in enumerate(written)
         ],
     }
     content = canonical_json(document)
@@ -168,9 +214,9 @@ def build_manifest(
         manifest_hash=manifest_hash_of(content),
         root=tree.root,
         tree=tree,
-        events=tuple(events),
+        events=tuple(written),
         chain_id=chain_id,
-        contract_address=to_checksum_address(contract_address),
+        contract_address=checksum_address(contract_address),
         version=version,
     )
 
@@ -224,6 +270,50 @@ def _parse_event(e: dict[str, Any], *, version: int) -> ManifestEvent:
         record_time=e.get("recordTime") if version >= 2 else None,
         lots=lots,
     )
+
+
+class BuiltManifests:
+    """Manifests this process built, by hash, for the steps that follow in the same process:
+    the anchorer's receipts and the in-process indexer take a batch's tree from here instead
+    of parsing its stored bytes again (a JSON parse, a canonical re-dump and a Merkle tree
+    rebuild, per batch and per step). Sound because a built manifest is what parsing its bytes
+    gives (see `Manifest`); a caller holding bytes passes them as `content` and gets the
+    manifest only for those very bytes. Keeps the newest manifests up to `max_events` events
+    in all (and always the newest one); anything older is parsed again, as after a restart."""
+
+    def __init__(self, *, max_events: int = 8192) -> None:
+        self.max_events = max_events
+        self._lock = threading.Lock()  # the anchorer and the indexer are threads of one process
+        self._manifests: OrderedDict[str, Manifest] = OrderedDict()
+        self._events = 0
+
+    def add(self, manifest: Manifest) -> None:
+        with self._lock:
+            replaced = self._manifests.pop(manifest.manifest_hash, None)
+            self._events -= 0 if replaced is None else len(replaced.events)
+            self._manifests[manifest.manifest_hash] = manifest
+            self._events += len(manifest.events)
+            while self._events > self.max_events and len(self._manifests) > 1:
+                _, dropped = self._manifests.popitem(last=False)
+                self._events -= len(dropped.events)
+
+    def get(self, manifest_hash: str, *, content: bytes | None = None) -> Manifest | None:
+        """The manifest built here that hashes to `manifest_hash` (and whose bytes are
+        `content`, when given), or None."""
+        with self._lock:
+            found = self._manifests.get(manifest_hash.lower())
+        if found is None or (content is not None and found.content != content):
+            return None
+        return found
+
+    def clear(self) -> None:
+        with self._lock:
+            self._manifests.clear()
+            self._events = 0
+
+
+#: This process's built manifests: the service runs the anchorer and the indexer side by side.
+built_manifests = BuiltManifests()
 
 
 class ManifestStore:

@@ -13,12 +13,19 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from eth_utils import to_checksum_address
-from sqlalchemy import insert, update
+from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from lotlink.anchoring.lock import write_transaction
-from lotlink.anchoring.manifest import LEAF_ENCODING, parse_manifest
+from lotlink.anchoring.manifest import (
+    LEAF_ENCODING,
+    BuiltManifests,
+    Manifest,
+    built_manifests,
+    parse_manifest,
+)
 from lotlink.anchoring.sender import AnchorLog
+from lotlink.db.bulk import chunks, table_of
 from lotlink.models import (
     AnchorReceipt,
     Batch,
@@ -35,7 +42,10 @@ log = logging.getLogger("lotlink.anchoring")
 RECEIPT_FORMAT = "lotlink-receipt"
 RECEIPT_VERSION = 1
 
-_IN_CHUNK = 900
+_BATCH = table_of(Batch)
+_RECEIPT = table_of(AnchorReceipt)
+_CHECKPOINT = table_of(Checkpoint)
+_OUTBOX = table_of(OutboxEntry)
 
 
 class BatchLanding(Protocol):
@@ -71,51 +81,68 @@ def batch_receipt_row(
     }
 
 
-def store_receipts(sessions: sessionmaker[Session], anchor: AnchorLog) -> int:
+def store_receipts(
+    sessions: sessionmaker[Session], anchor: AnchorLog, *, built: BuiltManifests = built_manifests
+) -> int:
     """Stores every event's receipt for the batch `anchor` confirms, marks its events anchored,
-    all in one transaction. Idempotent: a batch already anchored is left as it is (returns 0)."""
+    all in one transaction. Idempotent: a batch already anchored is left as it is (returns 0).
+
+    The proofs come from the manifest this process built for the batch (`built`) while it has
+    it, else from parsing the stored manifest, as after a restart: both give the same tree."""
     with write_transaction(sessions) as session:
-        batch = session.get_one(Batch, anchor.root)
+        conn = session.connection()
+        batch = conn.execute(
+            select(_BATCH.c.status, _BATCH.c.manifest_hash).where(_BATCH.c.root == anchor.root)
+        ).one()
         if batch.status == BatchStatus.ANCHORED:
             return 0
-        if batch.manifest is None:
-            raise ValueError(f"batch {batch.root} has no manifest; it was not built here")
-        manifest = parse_manifest(batch.manifest.encode("utf-8"), expected_hash=batch.manifest_hash)
+        manifest = built.get(batch.manifest_hash) or _stored_manifest(
+            conn, anchor.root, batch.manifest_hash
+        )
         if anchor.manifest_hash != batch.manifest_hash:
             # Another anchorer anchored the same events (same root) with its own manifest; the
             # proofs hold all the same, and ours stays served under the root.
             log.warning("batch %s was anchored with manifest %s", anchor.root, anchor.manifest_hash)
-        dump = manifest.tree.dump()
-        leaves = [dump["tree"][value["treeIndex"]] for value in dump["values"]]
-        now = utc_now()
+        tree, now = manifest.tree, utc_now()
+        leaves = tree.leaves()
         rows = [
-            batch_receipt_row(
-                event.digest, leaves[index], manifest.tree.get_proof(index), anchor, created_at=now
-            )
+            batch_receipt_row(event.digest, leaves[index], tree.get_proof(index), anchor,
+                              created_at=now)
             for index, event in enumerate(manifest.events)
-        ]
-        session.execute(insert(AnchorReceipt), rows)
-        digests = [event.digest for event in manifest.events]
-        for start in range(0, len(digests), _IN_CHUNK):
-            session.execute(
-                update(Checkpoint)
-                .where(Checkpoint.digest.in_(digests[start : start + _IN_CHUNK]))
+        ]  # fmt: skip
+        conn.execute(insert(_RECEIPT), rows)
+        for chunk in chunks([event.digest for event in manifest.events]):
+            conn.execute(
+                update(_CHECKPOINT)
+                .where(_CHECKPOINT.c.digest.in_(chunk))
                 .values(status=CheckpointStatus.ANCHORED)
-                .execution_options(synchronize_session=False)
             )
-        session.execute(
-            update(OutboxEntry)
-            .where(OutboxEntry.batch_root == anchor.root)
+        conn.execute(
+            update(_OUTBOX)
+            .where(_OUTBOX.c.batch_root == anchor.root)
             .values(state=OutboxState.ANCHORED)
-            .execution_options(synchronize_session=False)
         )
-        batch.status = BatchStatus.ANCHORED
-        batch.tx_hash = anchor.tx_hash
-        batch.block_number = anchor.block_number
-        batch.log_index = anchor.log_index
-        batch.anchored_at = utc_now()
-        batch.last_error = None
+        conn.execute(
+            update(_BATCH)
+            .where(_BATCH.c.root == anchor.root)
+            .values(
+                status=BatchStatus.ANCHORED,
+                tx_hash=anchor.tx_hash,
+                block_number=anchor.block_number,
+                log_index=anchor.log_index,
+                anchored_at=utc_now(),
+                last_error=None,
+            )
+        )
         return len(rows)
+
+
+def _stored_manifest(conn: Connection, root: str, manifest_hash: str) -> Manifest:
+    """Batch `root`'s manifest as stored, parsed and checked against its hash."""
+    text = conn.execute(select(_BATCH.c.manifest).where(_BATCH.c.root == root)).scalar_one()
+    if text is None:
+        raise ValueError(f"batch {root} has no manifest; it was not built here")
+    return parse_manifest(text.encode("utf-8"), expected_hash=manifest_hash)
 
 
 def receipt_document(
