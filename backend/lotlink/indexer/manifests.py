@@ -9,6 +9,11 @@ every signer held a role fitting its event's kind at the anchoring block (asked 
 Anything else is marked on the batch with the reason, reported, and none of its events is
 indexed as anchored: UNAVAILABLE (no source answered) and MISMATCH (the bytes found hash to
 something else) are retried with backoff, INVALID (the anchored bytes themselves fail) is final.
+
+What the live index skips, and why it may: an event this index holds exactly as the manifest
+states it is not re-checked (the write path checked it on acceptance), and bytes this process's
+anchorer built are not parsed again (the manifest it built is what parsing gives). Neither skips
+a check against the chain: the hash, chain and contract, root and count, and roles always run.
 """
 
 from __future__ import annotations
@@ -20,13 +25,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
-from eth_utils import function_signature_to_4byte_selector, to_checksum_address
+from eth_utils import function_signature_to_4byte_selector
 
 from lotlink.anchoring.manifest import (
     LEAF_ENCODING,
-    Manifest,
+    BuiltManifests,
     ManifestError,
     ManifestEvent,
+    built_manifests,
+    checksum_address,
     manifest_hash_of,
     parse_manifest,
 )
@@ -130,14 +137,21 @@ class RetryPolicy:
 class ManifestResolver:
     """Finds and checks manifests: the local store first, then the batch's URI over HTTP(S).
 
-    `client` is the HTTP client to fetch with (one of its own by default)."""
+    `client` is the HTTP client to fetch with (one of its own by default); `built` the
+    manifests this process's anchorer built (see `check_manifest`), None to parse every one."""
 
     def __init__(
-        self, store_dir: Path | None, *, timeout: float = 10.0, client: httpx.Client | None = None
+        self,
+        store_dir: Path | None,
+        *,
+        timeout: float = 10.0,
+        client: httpx.Client | None = None,
+        built: BuiltManifests | None = built_manifests,
     ) -> None:
         self.store_dir = store_dir
         self.timeout = timeout
         self.client = client
+        self.built = built
 
     def resolve(
         self,
@@ -156,7 +170,13 @@ class ManifestResolver:
             status = ManifestStatus.MISMATCH if mismatched else ManifestStatus.UNAVAILABLE
             return ManifestResult(status, reason="; ".join(problems), source=source)
         return check_manifest(
-            content, anchor, chain_id=chain_id, contract=contract, source=source, held=held
+            content,
+            anchor,
+            chain_id=chain_id,
+            contract=contract,
+            source=source,
+            held=held,
+            built=self.built,
         )
 
     def fetch(
@@ -230,20 +250,29 @@ def check_manifest(
     contract: str,
     source: str | None,
     held: Held | None = None,
+    built: BuiltManifests | None = None,
 ) -> ManifestResult:
     """Check `content` (already known to hash to the anchored value) and every event in it.
 
     Events `held` reports stored here exactly as the manifest states them (text, signature,
     signer, lot) were checked when the write path accepted them and are not checked again:
-    the live index stays cheap, and anything that differs is checked in full."""
-    try:
-        manifest = parse_manifest(content, expected_hash=anchor.manifest_hash)
-    except ManifestError as error:
-        return ManifestResult.invalid(str(error), source=source)
-    if manifest.chain_id != chain_id or manifest.contract_address != to_checksum_address(contract):
+    the live index stays cheap, and anything that differs is checked in full.
+
+    When this process built these very bytes (`built`: the anchorer beside this indexer), the
+    manifest it built is used instead of parsing them: parsing would give an equal manifest
+    (see `lotlink.anchoring.manifest.Manifest`), so only the JSON parse, the canonical re-dump
+    and the tree rebuild are saved. Every check below still runs on it: chain and contract,
+    the anchored root and count, each event held or checked in full, the signers' roles."""
+    manifest = None if built is None else built.get(anchor.manifest_hash, content=content)
+    if manifest is None:
+        try:
+            manifest = parse_manifest(content, expected_hash=anchor.manifest_hash)
+        except ManifestError as error:
+            return ManifestResult.invalid(str(error), source=source)
+    if manifest.chain_id != chain_id or manifest.contract_address != checksum_address(contract):
         return ManifestResult.invalid(
             f"it names chain {manifest.chain_id} contract {manifest.contract_address}, "
-            f"not chain {chain_id} contract {to_checksum_address(contract)}",
+            f"not chain {chain_id} contract {checksum_address(contract)}",
             source=source,
         )
     if manifest.root.lower() != anchor.root.lower() or len(manifest.events) != anchor.count:
@@ -252,7 +281,7 @@ def check_manifest(
             f"{anchor.count} events under {anchor.root}",
             source=source,
         )
-    domain = Domain(chain_id=chain_id, verifying_contract=to_checksum_address(contract))
+    domain = Domain(chain_id=chain_id, verifying_contract=checksum_address(contract))
     stored = held([e.digest.lower() for e in manifest.events]) if held is not None else {}
     entries: list[tuple[int, ManifestEvent, RebuiltEvent | None]] = []
     for index, event in enumerate(manifest.events):
@@ -268,7 +297,7 @@ def check_manifest(
                 f"event #{index} ({event.digest}): {error}", source=source
             )
         entries.append((index, event, rebuilt))
-    leaves = _leaves(manifest)
+    leaves = manifest.tree.leaves()
     return ManifestResult(
         ManifestStatus.VERIFIED,
         source=source,
@@ -286,11 +315,6 @@ def check_manifest(
             for index, event, rebuilt in entries
         ],
     )
-
-
-def _leaves(manifest: Manifest) -> list[str]:
-    dump = manifest.tree.dump()
-    return [dump["tree"][value["treeIndex"]] for value in dump["values"]]
 
 
 def check_roles(
