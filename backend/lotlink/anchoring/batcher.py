@@ -24,6 +24,7 @@ from lotlink.anchoring.manifest import (
     ManifestStore,
     build_manifest,
     built_manifests,
+    checksum_address,
 )
 from lotlink.db.bulk import chunks, table_of
 from lotlink.models import (
@@ -191,7 +192,8 @@ class Batcher:
 def _manifest_events(
     conn: Connection, rows: Sequence[Row[*tuple[Any, ...]]]
 ) -> list[ManifestEvent]:
-    """The manifest entries of checkpoint `rows` (with `_EVENT_COLUMNS`), in their order."""
+    """The manifest entries of checkpoint `rows` (with `_EVENT_COLUMNS`), in their order,
+    already as a manifest writes them (`ManifestEvent.as_written`: built once, not twice)."""
     lots: defaultdict[str, list[ManifestLot]] = defaultdict(list)
     for chunk in chunks([row.digest for row in rows]):
         links = conn.execute(
@@ -202,13 +204,15 @@ def _manifest_events(
         )  # fmt: skip
         for digest, lot_key, previous, quantity_milli, unit in links:
             lots[digest].append(ManifestLot(lot_key, previous, quantity_milli, unit))
+    for links_of_event in lots.values():
+        links_of_event.sort(key=lambda lot: lot.lot_key)
     return [
         ManifestEvent(
             digest=row.digest,
             event_id=row.event_id,
             lot_key=row.primary_lot_key,
             kind=row.kind,
-            signer=row.signer_address,
+            signer=checksum_address(row.signer_address),
             signature=row.signature,
             epcis_json=row.epcis_json,
             record_time=row.record_time.astimezone(UTC).isoformat(timespec="microseconds"),

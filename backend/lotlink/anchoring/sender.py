@@ -30,7 +30,7 @@ import requests
 from eth_utils import to_checksum_address
 from hexbytes import HexBytes
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, defer, sessionmaker
 from web3.exceptions import (
     ProviderConnectionError,
     RequestTimedOut,
@@ -286,8 +286,7 @@ class AnchorSender:
 
     def _send_new(self, root: str) -> None:
         with self.sessions() as session:
-            batch = session.get_one(Batch, root)
-            args = self._calldata(batch)
+            args = self._calldata(_batch(session, root))
         try:
             estimate = self.contract.estimate_gas("anchorBatch", *args, sender=self.relayer.address)
         except ContractRevertError as error:
@@ -310,7 +309,7 @@ class AnchorSender:
             max(priority, math.ceil(old_priority * FEE_BUMP)),
         )
         with self.sessions() as session:
-            args = self._calldata(session.get_one(Batch, root))
+            args = self._calldata(_batch(session, root))
         log.warning(
             "batch %s: transaction %s waited %.0fs; replacing it at nonce %d",
             root, waiting.tx_hash, self.replace_after, waiting.nonce,
@@ -343,7 +342,7 @@ class AnchorSender:
         signed = self.relayer.account.sign_transaction(transaction)
         tx_hash = _hex(signed.hash)
         with write_transaction(self.sessions) as session:
-            batch = session.get_one(Batch, root)
+            batch = _batch(session, root)
             session.add(
                 AnchorTransaction(
                     tx_hash=tx_hash,
@@ -375,6 +374,12 @@ class AnchorSender:
             raise
         log.info("batch %s: sent %s at nonce %d", root, tx_hash, nonce)
         crash_point("after_send")
+
+
+def _batch(session: Session, root: str) -> Batch:
+    """Batch `root` without its manifest: the sender never reads it, and loading a thousand
+    events' worth of text for each transaction cost more than the rest of sending it."""
+    return session.get_one(Batch, root, options=[defer(Batch.manifest)])
 
 
 class NonceTakenError(LotlinkError):
