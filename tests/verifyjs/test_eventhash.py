@@ -27,7 +27,8 @@ from lotlink.epcis.build import (
     stored_digest,
     stored_document,
 )
-from lotlink.epcis.event_hash import _canonical_timestamp, _canonical_value, document_prehashes
+from lotlink.epcis.event_hash import document_prehashes
+from lotlink.epcis.event_hash_tree import canonical_timestamp, canonical_value
 from lotlink.epcis.event_hash_uris import normalise_key_uri
 from lotlink.gs1.keys import check_digit
 from lotlink.vocabulary import CheckpointKind
@@ -267,9 +268,9 @@ def test_values_timestamps_and_uris_equal_python() -> None:
         if kind == "uri":
             assert result["value"] == normalise_key_uri(value), value
         elif kind == "value":
-            assert result["value"] == _canonical_value(value), value
+            assert result["value"] == canonical_value(value), value
         else:
-            assert result["value"] == _canonical_timestamp(value), value
+            assert result["value"] == canonical_timestamp(value), value
     assert supported > len(batch) * 0.9
 
 
