@@ -266,6 +266,20 @@ def _vocabulary(node: Any, context: Any) -> frozenset[str]:
     return frozenset(found)
 
 
+def _quantities(rng: random.Random) -> list[Any]:
+    """Quantity lists plain and not: odd values, extra keys, empty or non-dict elements."""
+
+    def element() -> dict[str, Any]:
+        keys = ["epcClass", "quantity", "uom", "type", "lotlink:x", "epc", "#text"]
+        values = ["urn:epc:class:lgtin:4012345.012345.998877", 5, 4.0, True, None, " ", ""]
+        values += [" KGM ", "shipping", "lotlink:v", "1e3", "nan"]
+        picked = rng.sample(keys, rng.choice([1, 2, 3, 3, 3, 4]))
+        return {key: rng.choice(values) for key in picked}
+
+    choices = [element, element, element, dict, lambda: "x", lambda: [element()]]
+    return [rng.choice(choices)() for _ in range(rng.randint(0, 3))]
+
+
 def _entangle(event: dict[str, Any], rng: random.Random) -> dict[str, Any]:
     """A variant of an event with entries that meet in the reference's tree, or nearly so."""
     event = copy.deepcopy(event)
@@ -287,6 +301,7 @@ def _entangle(event: dict[str, Any], rng: random.Random) -> dict[str, Any]:
                 {"comment": "c", "rdfs:comment": {"x": "y"}, "recordTime": "2020-01-01T00:00Z"},
                 {"type": rng.choice(["quantity", "inputEPC", "shipping"])},
                 {"lotlink:n": rng.choice([1, 1.0, True, None, "4.50"])},
+                {rng.choice(["quantityList", "inputQuantityList"]): _quantities(rng)},
             ]
         )
         if rng.random() < 0.2:
@@ -305,11 +320,14 @@ def test_field_by_field_hashing_equals_the_whole_event_port() -> None:
     answered = {True: 0, False: 0}
     for event, context in cases:
         vocabulary = _vocabulary(event, context)
-        expected = _whole_event_prehash(event, context, vocabulary)
+        try:
+            expected: str | None = _whole_event_prehash(event, context, vocabulary)
+        except Exception:  # the port fails on it, as the reference does: no answer either
+            expected = None
         for given in (None, vocabulary):  # its own vocabulary, or the document's
             prehash = fieldwise_prehash(event, prepare_context(context), given)
             answered[prehash is not None] += 1
-            if prehash is not None:
+            if prehash is not None or expected is None:
                 assert prehash == expected, json.dumps(event)
     # both ways are exercised: many events hashed field by field, many handed back
     assert answered[True] >= 1000 and answered[False] >= 1000, answered

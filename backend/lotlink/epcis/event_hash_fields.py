@@ -14,18 +14,18 @@ cannot meet in the tree:
 - no ``@xmlns`` declaration (it changes prefixes for the entries after it) and no non-string
   ``#text`` (the whole-event sort could compare it with another entry's).
 
-Under those conditions the pre-hash is assembled from per-entry texts, and an entry that holds
-a structure (``quantityList``, ``readPoint``, ``sensorElementList``...) is hashed once per
-distinct value, context and replacement set: a producer's events repeat them, while the
-entries new in every event (``eventTime``, ``lotlink:previous``) are plain values, cheap to
-hash. Otherwise, or if anything raises, :func:`fieldwise_prehash` returns None and the caller
-runs the whole-event port (``event_hash_tree.prehash_tree``), which decides, errors included.
+Under those conditions the pre-hash is assembled from per-entry texts, and each distinct entry
+(key and value: ``bizStep``, ``readPoint``, a lot's ``quantityList``...) is worked out once per
+context: its tree name, its expanded vocabulary, and its texts for each vocabulary it meets. A
+producer's events repeat those; what is new in every event (timestamps, lists of references
+such as ``lotlink:previous``) is plain, cheap to hash directly, and not remembered. Otherwise,
+or if anything raises, :func:`fieldwise_prehash` returns None and the caller runs the
+whole-event port (``event_hash_tree.prehash_tree``), which decides, errors included.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import lru_cache
 from typing import Any
 
 from lotlink.epcis.event_hash_context import (
@@ -41,8 +41,10 @@ from lotlink.epcis.event_hash_tree import (
     UNSORTED_MARKERS,
     Node,
     TreeBuilder,
+    canonical_value,
     child_prehash,
     correct_structure,
+    is_time_field,
     remaining_text,
 )
 
@@ -51,7 +53,12 @@ _ORDER: dict[str, tuple[int, PropOrder | None]] = {
 }
 # Event types and entry names the structure correction renames at the event level.
 _RENAMED = RENAMED_LEAVES | {"quantity"}
-_MEMO_LIMIT = 8192
+_QUANTITY_LISTS = frozenset(
+    {"quantityList", "childQuantityList", "inputQuantityList", "outputQuantityList"}
+)
+_QUANTITY_FIELDS = ("epcClass", "quantity", "uom")  # their order in PROP_ORDER
+_MEMO_LIMIT = 8192  # keys or entries per context
+_TEXTS_LIMIT = 64  # vocabularies (or replaced texts) per entry
 
 Texts = tuple[tuple[tuple[int, str], ...], tuple[str, ...]]
 """What one entry contributes: (ordered (PROP_ORDER index, text) pairs, remaining texts)."""
@@ -75,21 +82,58 @@ class _FieldTreeBuilder(TreeBuilder):
         return super().node_text(text)
 
 
-class _ContextMemo:
-    """Per prepared context: entry names, expansions, and the texts of structured entries.
+class _Key:
+    """What a top-level key means under a context, whatever its value."""
 
-    Structured values are keyed by ``repr``, exact for JSON values (it tells ``1`` from ``1.0``
-    and ``True``, and lists from tuples). Bounded by clearing: a cleared entry is recomputed.
+    __slots__ = (
+        "dropped",
+        "event_level",
+        "name",
+        "place",
+        "quantities",
+        "regrouped",
+        "sub_order",
+        "volatile",
+    )
+
+    def __init__(self, key: str, namespaces: dict[str, str]) -> None:
+        # None: not a field of its own ("type" is the event type; comments are skipped)
+        self.name = None if key in TREE_IGNORED or key == "type" else _tree_name(key, namespaces)
+        name = self.name or ""
+        self.place, self.sub_order = _ORDER.get(name, (-1, None))
+        self.dropped = name in EVENT_IGNORED  # hashed neither in order nor with the rest
+        # the correction regroups these whatever they hold; a key and its tree name
+        # ("prefix:x" -> "{iri}x") end alike, so the key tells
+        self.regrouped = key.endswith("List") or key == "childEPCs"
+        self.volatile = is_time_field(name)  # new in every event: not worth remembering
+        self.event_level = "eventTime" in name or "action" in name
+        self.quantities = name in _QUANTITY_LISTS
+
+
+class _Entry:
+    """One top-level entry (key and value) under a context: its expansion, and its texts so far
+    (a plain value's by its text after replacement, a structure's by the event vocabulary)."""
+
+    __slots__ = ("expansion", "texts")
+
+    def __init__(self, expansion: frozenset[str]) -> None:
+        self.expansion = expansion
+        self.texts: dict[Any, Texts] = {}
+
+
+class _ContextMemo:
+    """Per prepared context: keys and entries seen, bounded by clearing (then recomputed).
+
+    Entries holding a structure are keyed by its ``repr``, exact for JSON values (it tells
+    ``1`` from ``1.0`` and ``True``, and lists from tuples).
     """
 
-    __slots__ = ("expansions", "names", "plain_expansions", "prepared", "texts")
+    __slots__ = ("entries", "keys", "prepared")
 
     def __init__(self, prepared: PreparedContext) -> None:
         self.prepared = prepared  # keeps the context alive, so its id stays unique while cached
-        self.names: dict[str, str] = {}
-        self.expansions: dict[tuple[str, str], frozenset[str]] = {}  # by (key, repr)
-        self.plain_expansions: dict[tuple[str, str], frozenset[str]] = {}  # by (key, string)
-        self.texts: dict[tuple[frozenset[str], str, str], Texts] = {}
+        self.keys: dict[str, _Key] = {}
+        self.entries: dict[tuple[str, ...], _Entry] = {}
 
 
 _memos: dict[int, _ContextMemo] = {}
@@ -104,8 +148,8 @@ def _memo_for(prepared: PreparedContext) -> _ContextMemo:
     return memo
 
 
-def _bounded(table: dict[Any, Any]) -> dict[Any, Any]:
-    if len(table) >= _MEMO_LIMIT:
+def _bounded(table: dict[Any, Any], limit: int = _MEMO_LIMIT) -> dict[Any, Any]:
+    if len(table) >= limit:
         table.clear()
     return table
 
@@ -130,32 +174,41 @@ def _prehash(
     if "bizTransaction" in event or "source" in event or "destination" in event:
         raise NotFieldwise("unsorted event")
     memo = _memo_for(prepared)
-    active = prepared.active
-    # (key, tree name, value, repr for a structured value or None for plain ones)
-    entries: list[tuple[str, str, Any, str | None]] = []
+    keys, entries, active = memo.keys, memo.entries, prepared.active
+    found: set[str] | None = set() if expanded is None else None
+    remembered: list[tuple[_Key, _Entry, Any, bool]] = []  # (key, entry, value, structured)
+    direct: list[tuple[_Key, Any]] = []
     names: set[str] = set()
     event_level = False
-    found: set[str] | None = set() if expanded is None else None
     for key, value in event.items():
-        shape = None if _is_plain(key, value) else repr(value)
-        if found is not None:
-            if shape is not None:
-                found |= _expansion(memo.expansions, key, shape, value, active)
-            elif type(value) is str:  # vocabulary values repeat; keyed exactly, so str only
-                found |= _expansion(memo.plain_expansions, key, value, value, active)
-            else:
+        meaning = keys.get(key)
+        if meaning is None:
+            meaning = _bounded(keys)[key] = _Key(key, prepared.namespaces)
+        structured = meaning.regrouped or _holds_structure(value)
+        memo_key: tuple[str, ...] | None = None
+        if structured:
+            memo_key = (key, repr(value), "repr")
+        elif type(value) is str and not meaning.volatile:
+            memo_key = (key, value)
+        if memo_key is None:
+            if found is not None:
                 collect_expanded_field(key, value, active, found)
-        if key in TREE_IGNORED or key == "type":
-            continue  # "type" is hashed as the event type; its child is never hashed
-        name = memo.names.get(key)
-        if name is None:
-            name = _bounded(memo.names)[key] = _tree_name(key, prepared.namespaces)
-        if name in names:
-            raise NotFieldwise(name)
-        names.add(name)
-        entries.append((key, name, value, shape))
-        if ("eventTime" in name or "action" in name) and value != []:  # [] makes no node
-            event_level = True
+            if meaning.name is not None:
+                direct.append((meaning, value))
+        else:
+            entry = entries.get(memo_key)
+            if entry is None:
+                entry = _bounded(entries)[memo_key] = _Entry(_expansion(key, value, active))
+            if found is not None and entry.expansion:
+                found |= entry.expansion
+            if meaning.name is not None:
+                remembered.append((meaning, entry, value, structured))
+        if meaning.name is not None:
+            if meaning.name in names:
+                raise NotFieldwise(meaning.name)
+            names.add(meaning.name)
+            if meaning.event_level and value != []:  # [] makes no node
+                event_level = True
     if not event_level:
         raise NotFieldwise("no event-level field")
 
@@ -164,16 +217,20 @@ def _prehash(
     builder = _FieldTreeBuilder(prepared.namespaces, bare_value_replacements(vocabulary))
     ordered: list[tuple[int, str]] = []
     remaining: list[str] = []
-    for key, name, value, shape in entries:
-        if shape is None:
-            leaves = value if isinstance(value, list) else (value,)
-            for leaf in leaves:
-                _add_leaf(name, builder.value_text(leaf), ordered, remaining)
-            continue
-        texts_key = (vocabulary, key, shape)
-        texts = memo.texts.get(texts_key)
-        if texts is None:
-            texts = _bounded(memo.texts)[texts_key] = _structured_texts(name, value, builder)
+    for meaning, value in direct:
+        for leaf in value if isinstance(value, list) else (value,):
+            _add_leaf(meaning, builder.value_text(leaf), ordered, remaining)
+    for meaning, entry, value, structured in remembered:
+        if structured:
+            texts = entry.texts.get(vocabulary)
+            if texts is None:
+                texts = _structured_texts(meaning, value, builder)
+                _bounded(entry.texts, _TEXTS_LIMIT)[vocabulary] = texts
+        else:
+            text = builder.value_text(value)
+            texts = entry.texts.get(text)
+            if texts is None:
+                texts = _bounded(entry.texts, _TEXTS_LIMIT)[text] = _leaf_texts(meaning, text)
         ordered.extend(texts[0])
         remaining.extend(texts[1])
     ordered.sort()
@@ -181,24 +238,9 @@ def _prehash(
     return (
         "eventType="
         + _event_type(event, builder)
-        + "".join(t for _, t in ordered)
+        + "".join([text for _, text in ordered])
         + "".join(remaining)
     )
-
-
-def _is_plain(key: str, value: Any) -> bool:
-    """A leaf, or a list of leaves, under a name the correction leaves alone: hashed directly.
-
-    The correction regroups ``...List`` and ``childEPCs`` entries whatever they hold; a key and
-    its tree name (``prefix:x`` -> ``{iri}x``) end alike, so the key tells.
-    """
-    if key.endswith("List") or key == "childEPCs":
-        return False
-    if isinstance(value, str):
-        return True
-    if isinstance(value, list):
-        return not any(isinstance(item, list | Mapping) for item in value)
-    return not isinstance(value, Mapping)
 
 
 def _tree_name(key: str, namespaces: dict[str, str]) -> str:
@@ -223,45 +265,86 @@ def _event_type(event: Mapping[str, Any], builder: TreeBuilder) -> str:
     return name
 
 
-def _expansion(
-    table: dict[tuple[str, str], frozenset[str]], key: str, shape: str, value: Any, active: Any
-) -> frozenset[str]:
-    found = table.get((key, shape))
-    if found is None:
-        out: set[str] = set()
-        collect_expanded_field(key, value, active, out)
-        found = _bounded(table)[(key, shape)] = frozenset(out)
-    return found
+def _holds_structure(value: Any) -> bool:
+    """A mapping, or a list holding one or a list: hashed through the tree, not as leaves."""
+    if type(value) is str:
+        return False
+    if isinstance(value, list):
+        return any(isinstance(item, list | Mapping) for item in value)
+    return isinstance(value, Mapping)
 
 
-def _add_leaf(name: str, text: str, ordered: list[tuple[int, str]], remaining: list[str]) -> None:
-    place = _ORDER.get(name)
-    if place is None:
-        if name not in EVENT_IGNORED:
-            remaining.append(_remaining_leaf(name, text))
-    else:
-        hashed = _ordered_leaf(name, text)
+def _expansion(key: str, value: Any, active: Any) -> frozenset[str]:
+    found: set[str] = set()
+    collect_expanded_field(key, value, active, found)
+    return frozenset(found)
+
+
+def _add_leaf(
+    meaning: _Key, text: str, ordered: list[tuple[int, str]], remaining: list[str]
+) -> None:
+    name = meaning.name
+    assert name is not None
+    if meaning.place >= 0:
+        hashed = child_prehash((name, text, []), meaning.sub_order)
         if hashed:
-            ordered.append((place[0], hashed))
+            ordered.append((meaning.place, hashed))
+    elif not meaning.dropped:
+        remaining.append(remaining_text((name, text, [])))
 
 
-@lru_cache(maxsize=16384)
-def _ordered_leaf(name: str, text: str) -> str:
-    return child_prehash((name, text, []), _ORDER[name][1])
+def _plain_quantities(value: Any) -> bool:
+    """A list of non-empty dicts holding plain values under epcClass, quantity or uom only."""
+    return isinstance(value, list) and all(
+        isinstance(element, dict)
+        and element
+        and all(key in _QUANTITY_FIELDS for key in element)
+        and not any(isinstance(item, list | Mapping) for item in element.values())
+        for element in value
+    )
 
 
-@lru_cache(maxsize=16384)
-def _remaining_leaf(name: str, text: str) -> str:
-    return remaining_text((name, text, []))
+def _quantities_texts(meaning: _Key, value: list[dict[str, Any]], builder: TreeBuilder) -> Texts:
+    """What the tree path makes of plain quantities, at a fraction of its cost: the correction
+    names each element a ``quantityElement``; its fields are hashed in their PROP_ORDER order
+    and consumed, then the elements (sorted) and the list, so nothing is left for the rest."""
+    elements = []
+    for element in value:
+        fields = ""
+        for key in _QUANTITY_FIELDS:
+            if key in element:
+                text = builder.value_text(element[key])
+                text = canonical_value(text.strip()) if text else ""
+                if text:
+                    fields += key + "=" + text
+        if fields:
+            elements.append("quantityElement" + fields)
+    if not elements:
+        return (), ()
+    elements.sort()
+    assert meaning.name is not None
+    return ((meaning.place, meaning.name + "".join(elements)),), ()
 
 
-def _structured_texts(name: str, value: Any, builder: TreeBuilder) -> Texts:
+def _leaf_texts(meaning: _Key, text: str) -> Texts:
+    ordered: list[tuple[int, str]] = []
+    remaining: list[str] = []
+    _add_leaf(meaning, text, ordered, remaining)
+    return tuple(ordered), tuple(remaining)
+
+
+def _structured_texts(meaning: _Key, value: Any, builder: TreeBuilder) -> Texts:
     """What a structured entry contributes, by the same steps the whole-event port takes."""
+    if meaning.quantities and _plain_quantities(value):
+        return _quantities_texts(meaning, value, builder)
+    name = meaning.name
     if isinstance(value, list):
         children: list[Node] = [(name, e[1], e[2]) for e in builder.tree(value)[2]]
-    else:
+    elif isinstance(value, Mapping):
         child = builder.tree(value)
         children = [(name, child[1], child[2])]
+    else:  # a plain value under a regrouped name
+        children = [(name, builder.value_text(value), [])]
     children.sort()  # as in the event's sort: other entries' names differ, so never interleave
     ordered: list[tuple[int, str]] = []
     remaining: list[str] = []

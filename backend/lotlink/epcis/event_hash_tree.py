@@ -8,7 +8,6 @@ them field by field; what they do to a whole event is :func:`prehash_tree`.
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 from collections.abc import Mapping
 from functools import lru_cache
@@ -287,10 +286,13 @@ def canonical_value(text: str) -> str:
     if "urn:epcglobal:cbv:" in text:
         for old, new in _CBV_URN_REPLACEMENTS:
             text = text.replace(old, new)
-    # float() then int(): nan raises ValueError (text kept); inf raises OverflowError, as upstream
-    with contextlib.suppress(ValueError):
+    # float() then int(): nan raises ValueError (text kept); inf raises OverflowError, as upstream.
+    # try, not contextlib.suppress: entering and leaving it costs more than most conversions.
+    try:
         number = float(text)
         text = str(int(number) if int(number) == number else number)
+    except ValueError:
+        pass
     return normalise_key_uri(text) or text
 
 

@@ -10,7 +10,6 @@ on its scheme prefix first, since every branch is anchored on ``urn:epc:`` or ``
 
 from __future__ import annotations
 
-import functools
 import re
 
 from lotlink.epcis.event_hash_urns import match, urn_to_digital_link
@@ -25,12 +24,11 @@ _URN_PREFIX = "urn:epc:"
 _HTTP_PREFIX = "http"
 
 
-@functools.lru_cache(maxsize=65536)
 def normalise_key_uri(uri: str) -> str | None:
     """Return the canonical ``https://id.gs1.org/...`` form of a GS1 key URI, or None.
 
     None means "not a GS1 key URI the reference recognises"; the caller then keeps the value.
-    Cached because an event stream repeats the same classes, locations and parties.
+    Not cached here: the event hash caches each value's whole canonical form around it.
     """
     if "." not in uri:
         return None
