@@ -228,6 +228,22 @@ class Settings(BaseSettings):
     webhooks_enabled: bool = Field(
         default=True, description="Deliver queued webhooks from inside the service."
     )
+    periodic_enabled: bool = Field(
+        default=True,
+        description="Run the periodic rounds (complaint sweeps, certificate watch, webhook "
+        "delivery) inside the service.",
+    )
+
+    # Processes of `lotlink serve`.
+    access_log: bool = Field(default=True, description="Log every request (uvicorn's access log).")
+    workers: int = Field(
+        default=0,
+        ge=0,
+        le=64,
+        description="Web worker processes; 0: one per CPU core. With more than one, the "
+        "anchorer, the indexer and the periodic rounds run once, in the serving process beside "
+        "the workers.",
+    )
 
     @field_validator(
         "rpc_url",

@@ -9,7 +9,6 @@ from fastapi import FastAPI
 from web3 import HTTPProvider, Web3
 
 from lotlink import __version__
-from lotlink.anchoring.anchorer import start_anchorer
 from lotlink.api import (
     alerts,
     capture,
@@ -28,15 +27,13 @@ from lotlink.api import (
     suppliers,
 )
 from lotlink.api.problems import install_problem_handlers
+from lotlink.background import start_background
 from lotlink.chain.deploy import load_deployment
 from lotlink.config import Settings, get_settings
 from lotlink.db.engine import make_engine, make_read_session_factory, make_session_factory
-from lotlink.indexer.service import start_indexer
-from lotlink.services.certificate_watch import CertificateWatch
 from lotlink.services.chain_access import ChainAccess
-from lotlink.services.complaint_alerts import start_sweeper
 from lotlink.services.scans import ScanRecorder
-from lotlink.services.webhook_delivery import start_deliverer
+from lotlink.supervision import end_with_serving_process
 from lotlink.web import alerts as web_alerts
 from lotlink.web import install_web
 from lotlink.web import links as web_links
@@ -51,6 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        end_with_serving_process()
         engine = make_engine(settings.effective_database_url)
         app.state.settings = settings
         app.state.engine = engine
@@ -58,45 +56,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.read_sessions = make_read_session_factory(engine)
         app.state.w3 = Web3(HTTPProvider(settings.effective_rpc_url, request_kwargs={"timeout": 5}))
         app.state.deployment = load_deployment(settings.deployment_file)
-        # The indexer follows the chain into SQL; off when `lotlink indexer` runs it alone.
-        app.state.indexer = (
-            start_indexer(settings, engine, app.state.deployment)
-            if settings.indexer_enabled and app.state.deployment is not None
-            else None
-        )
         # The process's one relayer (its nonces are handed out here alone): write routes use it.
         app.state.chain = (
             None
             if app.state.deployment is None
             else ChainAccess.connect(settings, app.state.w3, app.state.deployment)
         )
-        anchorer = (
-            start_anchorer(
-                settings,
-                engine,
-                relayer=None if app.state.chain is None else app.state.chain.relayer,
-            )
-            if settings.anchorer_enabled
-            else None
-        )
-        # Serial scans are buffered and written off the request path; certificates watched.
+        background = start_background(settings, engine, app.state.deployment, app.state.chain)
+        app.state.indexer = background.indexer
+        # Serial scans are buffered and written off the request path.
         app.state.scans = ScanRecorder(settings, app.state.sessions).start()
-        watch = CertificateWatch(settings, app.state.sessions).start()
-        # Complaints are swept and webhooks delivered in the background.
-        workers = [start_sweeper(settings, engine)]
-        if settings.webhooks_enabled:
-            workers.append(start_deliverer(settings, engine))
         try:
             yield
         finally:
-            for worker in workers:
-                worker.stop()
-            watch.stop()
             app.state.scans.stop()
-            if app.state.indexer is not None:
-                app.state.indexer.stop()
-            if anchorer is not None:
-                anchorer.stop()
+            background.stop()
             engine.dispose()
 
     app = FastAPI(

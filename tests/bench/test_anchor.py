@@ -9,9 +9,17 @@ from lotlink.bench.anchor import measure_anchor
 def test_bench_anchor_posts_every_event_until_its_receipt_is_stored() -> None:
     lines: list[str] = []
     f = measure_anchor(
-        30, 3, per_request=4, rate=12, seconds=1, raw_transactions=40, progress=lines.append
+        30,
+        3,
+        per_request=4,
+        rate=12,
+        seconds=1,
+        raw_transactions=40,
+        workers=2,
+        progress=lines.append,
     )
-    assert f.events == 30 and f.clients == 3 and f.steady_events == 12
+    # The service ran as `lotlink serve --workers 2`: two web workers, anchoring beside them.
+    assert f.events == 30 and f.clients == 3 and f.steady_events == 12 and f.workers == 2
     assert 0 < f.burst_p50_s <= f.burst_p95_s
     assert 0 < f.steady_p50_s <= f.steady_p95_s <= f.steady_max_s
     # Receipts come after acceptance, so anchoring cannot outpace accepting.

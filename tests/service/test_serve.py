@@ -24,7 +24,7 @@ LOTLINK = [sys.executable, "-m", "lotlink.cli"]
 
 @contextmanager
 def serving(
-    var_dir: Path, *, database_url: str | None = None
+    var_dir: Path, *, database_url: str | None = None, workers: int | None = None
 ) -> Iterator[tuple[str, subprocess.Popen[str], int]]:
     """Runs `lotlink serve` until the block ends, then stops it with SIGTERM like a supervisor."""
     http_port, anvil_port = free_port(), free_port()
@@ -37,7 +37,11 @@ def serving(
         "LOTLINK_RPC_URL": "",
     }
     process = subprocess.Popen(
-        [*LOTLINK, "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        [*LOTLINK, "serve", *([] if workers is None else ["--workers", str(workers)])],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     base = f"http://127.0.0.1:{http_port}"
     try:
@@ -94,3 +98,58 @@ def test_a_restart_keeps_the_chain_and_the_deployment(tmp_path: Path) -> None:
         second = httpx.get(f"{base}/healthz").json()["chain"]
     assert second["contracts"] == first["contracts"]
     assert second["head_block"] >= first["head_block"]
+
+
+def _children(pid: int) -> set[int]:
+    found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
+    return {int(line) for line in found.split()}
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_web_workers_serve_beside_one_background_and_end_with_the_serving_process(
+    tmp_path: Path,
+) -> None:
+    """`lotlink serve --workers 2`: two web workers answer, the indexer runs once beside them
+    (in the serving process, not in a worker), and killing the serving process outright
+    (SIGKILL: no chance to stop them) still ends the workers, freeing the port."""
+    with serving(tmp_path, workers=2) as (base, process, _):
+        health = httpx.get(f"{base}/healthz").json()
+        assert health["status"] == "ok", health
+        assert health["indexer"]["in_process"] is False  # a worker's view: it runs elsewhere
+        deadline = time.monotonic() + 60
+        while health["indexer"].get("cursor_block") is None and time.monotonic() < deadline:
+            time.sleep(0.2)  # the serving process's indexer moves the cursor the workers read
+            health = httpx.get(f"{base}/healthz").json()
+        assert health["indexer"]["cursor_block"] is not None, health
+        workers = {
+            pid
+            for pid in _children(process.pid)
+            if "spawn_main" in Path(f"/proc/{pid}/cmdline").read_text()
+        }
+        assert len(workers) == 2
+        anvil = [
+            pid
+            for pid in _children(process.pid)
+            if "anvil" in Path(f"/proc/{pid}/cmdline").read_text()
+        ]
+        process.kill()
+        process.wait(timeout=30)
+        try:
+            deadline = time.monotonic() + 30
+            while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert not any(_alive(pid) for pid in workers)
+            port = int(base.rsplit(":", 1)[1])
+            assert not port_in_use("127.0.0.1", port)
+        finally:
+            # The managed anvil outlives a SIGKILL (and workers would, were this broken).
+            for pid in [*anvil, *workers]:
+                if _alive(pid):
+                    os.kill(pid, signal.SIGKILL)

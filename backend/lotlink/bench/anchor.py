@@ -25,6 +25,7 @@ Beside them, the chain's raw ceiling: pre-signed plain transfers sent straight t
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import threading
 import time
@@ -264,6 +265,8 @@ class AnchorFigures:
     steady_p95_s: float
     steady_max_s: float
     raw_chain_tx_per_s: float
+    workers: int
+    cores: int
 
 
 def _setup(settings: Settings, lots: int) -> tuple[str, LocalAccount, Domain, list[ClientLot]]:
@@ -299,6 +302,7 @@ def measure_anchor(
     rate: int = 500,
     seconds: int = 10,
     raw_transactions: int = 1000,
+    workers: int | None = None,
     progress: Callable[[str], None] = lambda line: None,
 ) -> AnchorFigures:
     """Runs the burst and the steady run on one fresh stack; returns their figures, telling
@@ -318,7 +322,7 @@ def measure_anchor(
             for i, lot in enumerate(steady):
                 share = steady_events // clients + (1 if i < steady_events % clients else 0)
                 build_requests(lot, share, steady_per_request, signer, domain)
-            with serve(settings, port=free_port(), workers=1, background=True) as base:
+            with serve(settings, port=free_port(), workers=workers, background=True) as base:
                 progress("burst: posting")
                 began = time.perf_counter()
                 began_epoch = time.time()
@@ -358,4 +362,6 @@ def measure_anchor(
         steady_p95_s=_percentile(steady_latency, 0.95),
         steady_max_s=steady_latency[-1],
         raw_chain_tx_per_s=ceiling,
+        workers=workers or settings.workers or os.cpu_count() or 1,
+        cores=os.cpu_count() or 1,
     )

@@ -103,27 +103,46 @@ def fresh_stack_settings(name: str, **overrides: object) -> Iterator[Settings]:
 
 @contextmanager
 def serve(
-    settings: Settings, *, port: int, workers: int, background: bool = False
+    settings: Settings, *, port: int, workers: int | None, background: bool = False
 ) -> Iterator[str]:
-    """The service under uvicorn with `workers` processes, on the chain and database `settings`
-    name; with `background`, the indexer and anchorer run inside it as in `lotlink serve`."""
+    """The service on the chain and database `settings` name. With `background`, exactly as
+    `lotlink serve` runs it: `workers` web processes (None: its default, one per core) and the
+    anchorer, the indexer and the periodic rounds beside them. Without, uvicorn alone with
+    `workers` processes and nothing in the background (for the read benchmarks)."""
     env = {
-        **os.environ,
-        "LOTLINK_VAR_DIR": str(settings.var_dir),
-        "LOTLINK_ANVIL_PORT": str(settings.anvil_port),
-        "LOTLINK_INDEXER_ENABLED": str(background).lower(),
-        "LOTLINK_ANCHORER_ENABLED": str(background).lower(),
-        "LOTLINK_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("LOTLINK_RPC_URL", "LOTLINK_DATABASE_URL")  # the settings' own, below
     }
-    command = [
-        sys.executable, "-m", "uvicorn", "lotlink.main:create_app", "--factory",
-        "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
-        "--log-level", "warning", "--no-access-log",
-    ]  # fmt: skip
-    process = subprocess.Popen(command, env=env)
+    env.update(
+        {
+            "LOTLINK_VAR_DIR": str(settings.var_dir),
+            "LOTLINK_ANVIL_PORT": str(settings.anvil_port),
+            "LOTLINK_KEYSTORE_SCRYPT_N": str(settings.keystore_scrypt_n),
+            "LOTLINK_ANCHOR_MODE": settings.anchor_mode,
+            "LOTLINK_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+            "LOTLINK_ACCESS_LOG": "false",
+        }
+    )
+    env.update(_urls(settings))
+    if background:
+        command = [
+            sys.executable, "-m", "lotlink.cli", "serve", "--host", "127.0.0.1",
+            "--port", str(port), *([] if workers is None else ["--workers", str(workers)]),
+        ]  # fmt: skip
+    else:
+        env.update({"LOTLINK_INDEXER_ENABLED": "false", "LOTLINK_ANCHORER_ENABLED": "false"})
+        command = [
+            sys.executable, "-m", "uvicorn", "lotlink.main:create_app", "--factory",
+            "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers or 1),
+            "--log-level", "warning", "--no-access-log",
+        ]  # fmt: skip
+    log_path = settings.var_dir / "serve.log"  # the service's own output, kept out of the figures
+    with log_path.open("ab") as log:
+        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120
         while True:
             try:
                 if httpx.get(base + "/.well-known/gs1resolver", timeout=1).status_code == 200:
@@ -131,9 +150,18 @@ def serve(
             except httpx.HTTPError:
                 pass
             if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the service did not start for the benchmark")
+                tail = log_path.read_text(errors="replace").strip().splitlines()[-5:]
+                raise RuntimeError(
+                    "the service did not start for the benchmark: " + " / ".join(tail)
+                )
             time.sleep(0.2)
         yield base
     finally:
         process.terminate()
-        process.wait(timeout=30)
+        process.wait(timeout=60)
+
+
+def _urls(settings: Settings) -> dict[str, str]:
+    """The chain and database URLs `settings` set explicitly (None: the managed defaults)."""
+    urls = {"LOTLINK_RPC_URL": settings.rpc_url, "LOTLINK_DATABASE_URL": settings.database_url}
+    return {key: str(value) for key, value in urls.items() if value is not None}

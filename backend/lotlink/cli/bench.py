@@ -76,10 +76,17 @@ def anchor(
     ),
     rate: int = typer.Option(500, "--rate", min=1, help="Events/s of the steady run."),
     seconds: int = typer.Option(10, "--seconds", min=1, help="Duration of the steady run."),
+    workers: int | None = typer.Option(
+        None,
+        "--workers",
+        min=1,
+        max=64,
+        help="Web workers of the service; default `lotlink serve`'s (one per CPU core).",
+    ),
 ) -> None:
-    """POST signed EPCIS capture documents to the service (anchorer and indexer inside, on a
-    fresh anvil + SQLite) from concurrent clients until every receipt is stored: a burst, then
-    a steady rate; print throughput and POST-to-receipt latency beside the chain's raw ceiling."""
+    """POST signed EPCIS capture documents to the service (`lotlink serve` on a fresh anvil and
+    SQLite) from concurrent clients until every receipt is stored: a burst, then a steady rate;
+    print throughput and POST-to-receipt latency beside the chain's raw ceiling."""
     from lotlink.bench.anchor import measure_anchor
 
     f = measure_anchor(
@@ -88,7 +95,12 @@ def anchor(
         per_request=per_request,
         rate=rate,
         seconds=seconds,
+        workers=workers,
         progress=lambda line: typer.echo(f"{time.strftime('%H:%M:%S')} … {line}", err=True),
+    )
+    typer.echo(
+        f"service: lotlink serve with {f.workers} web worker{'s' if f.workers > 1 else ''} on "
+        f"{f.cores} cores"
     )
     typer.echo(
         f"burst: {f.events:,} events from {f.clients} clients, {f.per_request} per capture "

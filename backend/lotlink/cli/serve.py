@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 import time
+from collections.abc import Callable
 from types import FrameType
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import httpx
 import typer
-from fastapi import FastAPI
 
 from lotlink.config import Settings, get_settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from lotlink.runtime import Prepared
+    from lotlink.services.chain_access import ChainAccess
 
 
 def exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
@@ -34,37 +41,129 @@ def serve(
             "the API once, and print its scan links and QR images.",
         ),
     ] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Web worker processes; default LOTLINK_WORKERS, else one per CPU core. With "
+            "more than one, anchoring, indexing and the periodic rounds run once, in this process.",
+        ),
+    ] = None,
 ) -> None:
     """Start the chain (the managed anvil unless LOTLINK_RPC_URL is set), deploy on first run,
     migrate the database, and serve the API until Ctrl-C; a managed anvil stops with it."""
-    import uvicorn
-
-    from lotlink.main import create_app
     from lotlink.runtime import prepare
 
     signal.signal(signal.SIGTERM, exit_on_sigterm)
     settings = get_settings()
     bind_host = host or settings.host
     bind_port = port or settings.port
+    processes = workers or settings.workers or os.cpu_count() or 1
     with prepare(settings) as ready:
         typer.echo(
             f"chain {ready.deployment.chain_id} at {settings.effective_rpc_url}; "
             f"Lotlink at {ready.deployment.address()}; database at revision "
             f"{ready.database_revision}"
         )
-        typer.echo(f"serving on http://{bind_host}:{bind_port} (health: /healthz)")
-        app = create_app(settings)
+        typer.echo(
+            f"serving on http://{bind_host}:{bind_port} (health: /healthz) with "
+            f"{processes} web worker{'s' if processes > 1 else ''}"
+        )
+        base_url = f"http://{bind_host}:{bind_port}"
+        if processes == 1:
+            _serve_in_one_process(settings, bind_host, bind_port, demo=demo, base_url=base_url)
+        else:
+            _serve_with_workers(
+                settings, ready, bind_host, bind_port, processes, demo=demo, base_url=base_url
+            )
+
+
+def _serve_in_one_process(
+    settings: Settings, host: str, port: int, *, demo: bool, base_url: str
+) -> None:
+    """The app and its background work in this process (threads)."""
+    import uvicorn
+
+    from lotlink.main import create_app
+
+    app = create_app(settings)
+    if demo:
+        _start_demo(lambda: (app.state.sessions, app.state.chain), settings, base_url)
+    uvicorn.run(app, host=host, port=port, log_level="info", access_log=settings.access_log)
+
+
+def _serve_with_workers(
+    settings: Settings,
+    ready: Prepared,
+    host: str,
+    port: int,
+    processes: int,
+    *,
+    demo: bool,
+    base_url: str,
+) -> None:
+    """`processes` web workers under uvicorn's supervisor (which restarts a worker that dies),
+    answering requests only; this process runs the background work once, beside them."""
+    import uvicorn
+    from web3 import HTTPProvider, Web3
+
+    from lotlink.background import start_background
+    from lotlink.db.engine import make_engine, make_session_factory
+    from lotlink.services.chain_access import ChainAccess
+    from lotlink.supervision import SERVING_PROCESS_ENV
+
+    engine = make_engine(settings.effective_database_url)
+    w3 = Web3(HTTPProvider(settings.effective_rpc_url, request_kwargs={"timeout": 5}))
+    chain = ChainAccess.connect(settings, w3, ready.deployment)
+    background = start_background(settings, engine, ready.deployment, chain)
+    # The workers read their settings from the environment, as this process did.
+    os.environ.update(
+        {
+            "LOTLINK_ANCHORER_ENABLED": "false",
+            "LOTLINK_INDEXER_ENABLED": "false",
+            "LOTLINK_PERIODIC_ENABLED": "false",
+            SERVING_PROCESS_ENV: str(os.getpid()),
+        }
+    )
+    try:
         if demo:
-            threading.Thread(
-                target=_seed_demo_when_up,
-                args=(app, settings, f"http://{bind_host}:{bind_port}"),
-                name="lotlink-demo",
-                daemon=True,
-            ).start()
-        uvicorn.run(app, host=bind_host, port=bind_port, log_level="info")
+            _start_demo(lambda: (make_session_factory(engine), chain), settings, base_url)
+        uvicorn.run(
+            "lotlink.main:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=processes,
+            log_level="info",
+            access_log=settings.access_log,
+            # A worker importing the app on a busy machine takes seconds to answer its first
+            # ping; uvicorn's 5 s default would kill and restart it at startup.
+            timeout_worker_healthcheck=60,
+        )
+    finally:
+        background.stop()
+        engine.dispose()
 
 
-def _seed_demo_when_up(app: FastAPI, settings: Settings, base_url: str) -> None:
+def _start_demo(
+    access: Callable[[], tuple[sessionmaker[Session], ChainAccess]],
+    settings: Settings,
+    base_url: str,
+) -> None:
+    threading.Thread(
+        target=_seed_demo_when_up,
+        args=(access, settings, base_url),
+        name="lotlink-demo",
+        daemon=True,
+    ).start()
+
+
+def _seed_demo_when_up(
+    access: Callable[[], tuple[sessionmaker[Session], ChainAccess]],
+    settings: Settings,
+    base_url: str,
+) -> None:
     """Waits until the service answers, then records the demo story through its API."""
     from lotlink.demo import describe, seed_demo
 
@@ -76,10 +175,9 @@ def _seed_demo_when_up(app: FastAPI, settings: Settings, base_url: str) -> None:
         except httpx.TransportError:
             pass
         time.sleep(0.2)
+    sessions, chain = access()
     try:
-        record = seed_demo(
-            settings, base_url=base_url, sessions=app.state.sessions, chain=app.state.chain
-        )
+        record = seed_demo(settings, base_url=base_url, sessions=sessions, chain=chain)
     except Exception as error:  # the service keeps running; say what stopped the story
         typer.secho(f"lotlink: the demo story stopped: {error}", err=True, fg=typer.colors.RED)
         return
