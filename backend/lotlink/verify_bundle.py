@@ -8,7 +8,8 @@ Check groups, each a line of the report:
 - ``signatures``: every signature recovers, over the EIP-712 ``Checkpoint(eventHash, lotKey,
   kind)`` in the bundle's domain, to the event's signer;
 - ``roles``: every signer held a role fitting the event's kind at the anchoring block
-  (``hasRole`` called at that block);
+  (``hasRole`` called at that block or, when the node keeps no state for it, the contract's
+  ``RoleGranted``/``RoleRevoked`` logs up to it: `lotlink.chain.roles`);
 - ``anchors``: each leaf is the (digest, lot key, signer) leaf; a batched event's Merkle proof
   folds to a root that ``anchoredAt`` gives the receipt's block and whose ``BatchAnchored`` log
   is in the named transaction; a direct record's ``CheckpointRecorded`` log is in its
@@ -20,6 +21,9 @@ Check groups, each a line of the report:
   ``LotRegistered`` log, and its key is its GTIN and lot code's;
 - ``recalls`` and ``certificates``: each equals ``recallOf``/``recallLots`` or
   ``certificateOf`` on chain and its log; a recall's wording hashes to its ``reasonHash``.
+
+A check the node cannot answer (no state for the block and no role logs) is neither passed nor
+failed: the report lists it as not made, with the node's reason, and is not ok.
 """
 
 from __future__ import annotations
@@ -37,9 +41,10 @@ from web3 import Web3
 from web3.exceptions import TransactionNotFound
 
 from lotlink.anchoring.manifest import LEAF_ENCODING
-from lotlink.anchoring.verify import ROLES_FOR_KIND
+from lotlink.anchoring.verify import ROLES_FOR_KIND, role_unchecked
 from lotlink.chain.compile import load_artifact
 from lotlink.chain.merkle import MerkleTreeError, leaf_hash, process_proof
+from lotlink.chain.roles import RoleCheckUnavailableError, RoleReader
 from lotlink.chain.typed_data import Domain, recover_typed_address
 from lotlink.epcis.build import PREVIOUS, lots_named
 from lotlink.epcis.event_hash import document_events, event_digest
@@ -79,10 +84,12 @@ def _digest_of_id(event_id: str) -> str | None:
 
 @dataclass
 class Report:
-    """Per group: how many checks ran and what failed (one sentence each)."""
+    """Per group: how many checks ran, what failed and what the node could not answer (one
+    sentence each)."""
 
     checked: dict[str, int] = field(default_factory=lambda: dict.fromkeys(GROUPS, 0))
     failures: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    unchecked: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
 
     def check(self, group: str, ok: bool, problem: str) -> bool:
         self.checked[group] += 1
@@ -90,9 +97,22 @@ class Report:
             self.failures[group].append(problem)
         return ok
 
+    def not_checked(self, group: str, reason: str) -> None:
+        """A check that could not be made; it counts, neither passed nor failed."""
+        self.checked[group] += 1
+        self.unchecked[group].append(reason)
+
     @property
     def ok(self) -> bool:
-        return not any(self.failures.values())
+        return not any(self.failures.values()) and not any(self.unchecked.values())
+
+    @property
+    def failed(self) -> bool:
+        return any(self.failures.values())
+
+    @property
+    def unchecked_groups(self) -> list[str]:
+        return [g for g in GROUPS if self.unchecked.get(g)]
 
     @property
     def failed_groups(self) -> list[str]:
@@ -102,21 +122,32 @@ class Report:
         out = []
         for group in GROUPS:
             failed = self.failures.get(group, [])
-            state = "FAIL" if failed else "ok"
+            unchecked = self.unchecked.get(group, [])
+            state = "FAIL" if failed else "?" if unchecked else "ok"
+            passed = self.checked[group] - len(failed) - len(unchecked)
             out.append(
-                f"{group:<14} {state:<4} {self.checked[group] - len(failed)}/"
-                f"{self.checked[group]} passed"
+                f"{group:<14} {state:<4} {passed}/{self.checked[group]} passed"
+                + (f", {len(unchecked)} not checked" if unchecked else "")
             )
-            out.extend(f"    - {problem}" for problem in failed[:20])
-            if len(failed) > 20:
-                out.append(f"    … and {len(failed) - 20} more")
+            out.extend(_listed(failed, "- "))
+            out.extend(_listed(unchecked, "? "))
         total = sum(self.checked.values())
         failed_total = sum(len(v) for v in self.failures.values())
+        unchecked_total = sum(len(v) for v in self.unchecked.values())
+        state = "FAIL" if failed_total else "?" if unchecked_total else "ok"
         out.append(
-            f"total          {'FAIL' if failed_total else 'ok':<4} {total - failed_total}/{total}"
+            f"total          {state:<4} {total - failed_total - unchecked_total}/{total}"
             " checks passed"
+            + (f", {unchecked_total} could not be checked" if unchecked_total else "")
         )
         return out
+
+
+def _listed(sentences: list[str], mark: str, limit: int = 20) -> list[str]:
+    out = [f"    {mark}{sentence}" for sentence in sentences[:limit]]
+    if len(sentences) > limit:
+        out.append(f"    … and {len(sentences) - limit} more")
+    return out
 
 
 class _Chain:
@@ -128,7 +159,7 @@ class _Chain:
             address=to_checksum_address(address), abi=load_artifact("Lotlink").abi
         )
         self._receipts: dict[str, Any] = {}
-        self._roles: dict[tuple[bytes, str, int], bool] = {}
+        self.roles = RoleReader(w3, address)
         self._anchored: dict[str, int] = {}
         self._logs: dict[tuple[str, int, int, str], tuple[Any, str | None]] = {}
         self._parents: dict[str, set[str]] = {}
@@ -199,14 +230,6 @@ class _Chain:
             for tx_hash, receipt in zip(some_txs, answers[len(some_keys) :], strict=False):
                 if isinstance(receipt, Mapping) and "blockNumber" in receipt:
                     self._receipts[tx_hash] = receipt
-
-    def has_role(self, role_id: bytes, account: str, block: int) -> bool:
-        key = (role_id, account, block)
-        if key not in self._roles:
-            self._roles[key] = bool(
-                self.contract.functions.hasRole(role_id, account).call(block_identifier=block)
-            )
-        return self._roles[key]
 
     def anchored_at(self, root: str) -> int:
         if root not in self._anchored:
@@ -361,9 +384,13 @@ def _verify_event(
         report.check("anchors", problem is None, f"{name}: {problem}")
     _confirmed(report, chain, block, confirmations, name)
     roles = ROLES_FOR_KIND[kind]
-    held = any(chain.has_role(role.id, signer, block) for role in roles)
     wanted = " or ".join(role.value for role in roles)
-    report.check("roles", held, f"{name}: {signer} was not {wanted} at block {block}")
+    try:
+        held = chain.roles.held_any(roles, signer, block)
+    except RoleCheckUnavailableError as error:
+        report.not_checked("roles", f"{name}: {role_unchecked(signer, wanted, block, error)}")
+    else:
+        report.check("roles", held, f"{name}: {signer} was not {wanted} at block {block}")
     return digest
 
 

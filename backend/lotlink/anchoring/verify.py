@@ -4,8 +4,11 @@
 signature recovers to the signer over the EIP-712 ``Checkpoint`` struct in the deployment's
 domain, the leaf is the (digest, lot key, signer) leaf, the proof leads from it to the root, the
 root (or, for a direct record, the ``CheckpointRecorded`` log) is on chain in the named
-transaction with enough confirmations, and the signer held a role that fits the kind there.
-An empty list means verified; each problem is one sentence.
+transaction with enough confirmations, and the signer held a role that fits the kind there
+(`lotlink.chain.roles`: from the node's state at that block, or from the contract's role logs
+when the node keeps no state for it).
+An empty list means verified; each problem is one sentence, and a check the node could not
+answer is one too ("... could not be checked: ..."), never an exception.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from web3.exceptions import TransactionNotFound
 from lotlink.anchoring.manifest import LEAF_ENCODING
 from lotlink.chain.compile import load_artifact
 from lotlink.chain.merkle import MerkleTreeError, leaf_hash, process_proof
+from lotlink.chain.roles import NODE_ERRORS, RoleCheckUnavailableError, RoleReader, node_message
 from lotlink.chain.typed_data import Domain, recover_typed
 from lotlink.epcis.event_hash import document_events, event_digest
 from lotlink.vocabulary import CheckpointKind, Role
@@ -94,24 +98,28 @@ def verify_receipt(receipt: Mapping[str, Any], w3: Web3, *, confirmations: int =
         if reached != root:
             problems.append(f"the proof leads to {reached}, not the root {root}")
 
-    problems += _check_chain(
-        w3,
-        chain_id=chain_id,
-        contract_address=contract_address,
-        direct=receipt.get("mode") == "direct",
-        root=root,
-        leaf=leaf,
-        proof=proof,
-        tx_hash=tx_hash,
-        block_number=block_number,
-        log_index=log_index,
-        manifest_hash=receipt.get("manifestHash"),
-        signer=signer,
-        kind=kind,
-        digest=digest,
-        lot_key=lot_key,
-        confirmations=confirmations,
-    )
+    try:
+        problems += _check_chain(
+            w3,
+            chain_id=chain_id,
+            contract_address=contract_address,
+            direct=receipt.get("mode") == "direct",
+            root=root,
+            leaf=leaf,
+            proof=proof,
+            tx_hash=tx_hash,
+            block_number=block_number,
+            log_index=log_index,
+            manifest_hash=receipt.get("manifestHash"),
+            signer=signer,
+            kind=kind,
+            digest=digest,
+            lot_key=lot_key,
+            confirmations=confirmations,
+        )
+    except NODE_ERRORS as error:
+        # The endpoint failed mid-check (it went away, or refused a read): nothing is verified.
+        problems.append(f"the chain could not be read: {node_message(error)}")
     return problems
 
 
@@ -173,10 +181,17 @@ def _check_chain(
             f"block {block_number} has {head - block_number} confirmations, {confirmations} needed"
         )
     roles = ROLES_FOR_KIND[kind]
-    if not any(
-        contract.functions.hasRole(role.id, signer).call(block_identifier=block_number)
-        for role in roles
-    ):
-        wanted = " or ".join(role.value for role in roles)
-        problems.append(f"{signer} was not {wanted} at block {block_number}, as {kind} needs")
+    wanted = " or ".join(role.value for role in roles)
+    try:
+        held = RoleReader(w3, contract_address).held_any(roles, signer, block_number)
+    except RoleCheckUnavailableError as error:
+        problems.append(role_unchecked(signer, wanted, block_number, error))
+    else:
+        if not held:
+            problems.append(f"{signer} was not {wanted} at block {block_number}, as {kind} needs")
     return problems
+
+
+def role_unchecked(signer: str, wanted: str, block: int, error: RoleCheckUnavailableError) -> str:
+    """The sentence for a role check the node could not answer (a check not made, not passed)."""
+    return f"whether {signer} was {wanted} at block {block} could not be checked: {error.reason}"

@@ -7,7 +7,8 @@
    service is not trusted for this step: a row edited in its database fails here).
 
 Prints each step's wall time and counts (lots, shipments, places, events verified); exits 1 when
-verification fails, naming the failing checks.
+verification fails, naming the failing checks, and 3 (as `lotlink verify`) when nothing failed but
+the endpoint could not answer some checks.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ from typing import Annotated, Any, TypeVar
 import typer
 from web3 import HTTPProvider, Web3
 
+from lotlink.chain.roles import NODE_ERRORS, node_message
 from lotlink.cli.service import Service, TokenOption, UrlOption, lot_key_of
+from lotlink.cli.verify import exit_not_checked
 from lotlink.config import get_settings
 from lotlink.errors import ChainUnavailableError
 from lotlink.verify_bundle import verify_bundle
@@ -84,10 +87,14 @@ def drill(
         bundle, bundle_s = _timed(
             lambda: service.get("drill: evidence", f"/api/v1/lots/{key}/evidence")
         )
-    report, verify_s = _timed(lambda: verify_bundle(bundle, w3, confirmations=confirmations))
+    try:
+        report, verify_s = _timed(lambda: verify_bundle(bundle, w3, confirmations=confirmations))
+    except NODE_ERRORS as error:
+        raise ChainUnavailableError(url=endpoint, reason=node_message(error)) from None
     events = len(bundle["events"])
     checks = sum(report.checked.values())
     failed = sum(len(problems) for problems in report.failures.values())
+    failed += sum(len(reasons) for reasons in report.unchecked.values())
     steps = [
         Step(
             "trace",
@@ -118,8 +125,11 @@ def drill(
     typer.echo(f"  {'total':<10} {sum(s.seconds for s in steps) * 1000:>9.1f} ms")
     if not report.ok:
         for text in report.lines():
-            if "FAIL" in text or text.startswith("    "):
+            if "FAIL" in text or " ?  " in text or text.startswith("    "):
                 typer.echo(text)
+    if report.failed:
         typer.secho(f"verification FAILED: {', '.join(report.failed_groups)}", err=True, fg="red")
         raise typer.Exit(1)
+    if not report.ok:
+        exit_not_checked(report, command="lotlink drill", rpc=endpoint)
     typer.echo("verification ok")

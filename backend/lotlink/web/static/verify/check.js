@@ -6,7 +6,7 @@ import { parseExact, toPlain, JsonObject } from './jsonexact.js';
 import { storedDigest, hashId, Unsupported } from './eventhash.js';
 import { checkpointLeaf, processProof } from './merkle.js';
 import { recoverCheckpointSigner } from './signature.js';
-import { chainState, checkAnchor, ChainUnreachable } from './chain.js';
+import { chainState, checkAnchor, ChainUnreachable, RoleUnchecked } from './chain.js';
 import { sameHex } from './bytes.js';
 
 export const TEXT = Object.freeze({
@@ -100,7 +100,7 @@ async function checkEvent(evidence, event, chain) {
       const problems = await checkAnchor(
         evidence,
         { digest, lotKey: event.lotKey, signer: event.signer, kind: event.kind, leaf, root, receipt },
-        { state: chain.state, fetchImpl: chain.fetchImpl },
+        { state: chain.state, fetchImpl: chain.fetchImpl, roles: chain.roles },
       );
       steps.chain = problems.length
         ? step('fail', problems.join('; '))
@@ -110,8 +110,14 @@ async function checkEvent(evidence, event, chain) {
               `${chain.state.head - BigInt(receipt.blockNumber)} blocks deep`,
           );
     } catch (error) {
-      if (!(error instanceof ChainUnreachable)) throw error;
-      steps.chain = step('unreachable', `${TEXT.unreachable(evidence.rpcUrl)} (${error.message})`);
+      if (error instanceof RoleUnchecked) {
+        // Anchored as claimed, but the node cannot say whether the signer held the role then.
+        steps.chain = step('unchecked', error.message);
+      } else if (error instanceof ChainUnreachable) {
+        steps.chain = step('unreachable', `${TEXT.unreachable(evidence.rpcUrl)} (${error.message})`);
+      } else {
+        throw error;
+      }
     }
   }
   const statuses = Object.values(steps).map((s) => s.status);
@@ -121,6 +127,7 @@ async function checkEvent(evidence, event, chain) {
   else if (steps.hash.status !== 'pass') [status, text] = ['unchecked', `${TEXT.unchecked}: ${steps.hash.text}`];
   else if (!receipt) [status, text] = ['pending', TEXT.pending];
   else if (steps.chain.status === 'unreachable') [status, text] = ['unreachable', TEXT.unreachable(evidence.rpcUrl)];
+  else if (steps.chain.status === 'unchecked') [status, text] = ['unchecked', `${TEXT.unchecked}: ${steps.chain.text}`];
   else if (statuses.every((s) => s === 'pass')) [status, text] = ['verified', TEXT.verified];
   else [status, text] = ['unchecked', TEXT.unchecked];
   return { digest: event.digest, eventId: event.eventId, status, text, steps };
@@ -128,7 +135,7 @@ async function checkEvent(evidence, event, chain) {
 
 /** Check every event of the evidence (from parseEvidence). `fetchImpl` defaults to fetch. */
 export async function checkEvidence(evidence, { fetchImpl } = {}) {
-  const chain = { fetchImpl, state: null, unreachable: null };
+  const chain = { fetchImpl, state: null, unreachable: null, roles: new Map() };
   try {
     chain.state = await chainState(evidence.rpcUrl, fetchImpl);
   } catch (error) {
