@@ -31,7 +31,9 @@ def test_other_databases_are_refused() -> None:
         normalize_database_url("mysql://u:p@h/db")
 
 
-def test_sqlite_connections_get_wal_foreign_keys_and_busy_timeout(tmp_path: Path) -> None:
+def test_sqlite_connections_get_wal_full_sync_foreign_keys_and_busy_timeout(
+    tmp_path: Path,
+) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'nested' / 'lotlink.db'}")
     try:
         with engine.connect() as connection:
@@ -39,6 +41,8 @@ def test_sqlite_connections_get_wal_foreign_keys_and_busy_timeout(tmp_path: Path
             assert pragma("PRAGMA journal_mode").scalar() == "wal"
             assert pragma("PRAGMA foreign_keys").scalar() == 1
             assert pragma("PRAGMA busy_timeout").scalar() == 10_000
+            # FULL (2): a commit, and so every 201, is on disk before it returns.
+            assert pragma("PRAGMA synchronous").scalar() == 2
     finally:
         engine.dispose()
 
