@@ -297,3 +297,11 @@ def test_bytes32_as_text_must_be_hex_of_its_exact_length() -> None:
     for bad in ("0x" + "11" * 31 + "  ", "0x" + "1 " * 32, "0x" + "zz" * 32):
         with pytest.raises(MerkleTreeError, match="0x-hex"):
             leaf_hash(LOTLINK_ENCODING, [bad, lot, signer])
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_all_proofs_at_once_are_each_values_proof(size: int) -> None:
+    tree = StandardMerkleTree.of(lotlink_values(size, seed=size), LOTLINK_ENCODING)
+    proofs = tree.proofs()
+    assert proofs == [tree.get_proof(i) for i in range(size)]
+    assert all(tree.verify(i, proof) for i, proof in enumerate(proofs))

@@ -103,13 +103,11 @@ def store_receipts(
             # Another anchorer anchored the same events (same root) with its own manifest; the
             # proofs hold all the same, and ours stays served under the root.
             log.warning("batch %s was anchored with manifest %s", anchor.root, anchor.manifest_hash)
-        tree, now = manifest.tree, utc_now()
-        leaves = tree.leaves()
+        leaves, proofs, now = manifest.tree.leaves(), manifest.tree.proofs(), utc_now()
         rows = [
-            batch_receipt_row(event.digest, leaves[index], tree.get_proof(index), anchor,
-                              created_at=now)
+            batch_receipt_row(event.digest, leaves[index], proofs[index], anchor, created_at=now)
             for index, event in enumerate(manifest.events)
-        ]  # fmt: skip
+        ]
         conn.execute(insert(_RECEIPT), rows)
         for chunk in chunks([event.digest for event in manifest.events]):
             conn.execute(

@@ -322,6 +322,15 @@ class StandardMerkleTree:
             tree_index = (tree_index - 1) // 2
         return proof
 
+    def proofs(self) -> list[list[str]]:
+        """Every value's `get_proof`, in value order, in one pass down the tree: a node's path
+        is its sibling and then its parent's path (a batch's receipts want them all)."""
+        nodes = self._hex
+        paths: list[list[str]] = [[]] * len(nodes)
+        for i in range(1, len(nodes)):
+            paths[i] = [nodes[i + 1 if i % 2 else i - 1], *paths[(i - 1) // 2]]
+        return [paths[tree_index] for tree_index in self._tree_indices]
+
     def get_multi_proof(self, indices: Sequence[int | Value]) -> dict[str, list[Any]]:
         """OZ's multiproof: ``leaves`` (values, in submission order), ``proof``, ``proofFlags``."""
         tree_indices = sorted(

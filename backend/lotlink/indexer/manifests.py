@@ -297,7 +297,7 @@ def check_manifest(
                 f"event #{index} ({event.digest}): {error}", source=source
             )
         entries.append((index, event, rebuilt))
-    leaves = manifest.tree.leaves()
+    leaves, proofs = manifest.tree.leaves(), manifest.tree.proofs()
     return ManifestResult(
         ManifestStatus.VERIFIED,
         source=source,
@@ -309,7 +309,7 @@ def check_manifest(
                 signer=event.signer.lower(),
                 kind=event.kind,
                 leaf=leaves[index],
-                proof=manifest.tree.get_proof(index),
+                proof=proofs[index],
                 rebuilt=rebuilt,
             )
             for index, event, rebuilt in entries
