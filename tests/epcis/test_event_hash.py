@@ -12,10 +12,12 @@ import pytest
 
 from lotlink.bench.event_hash import (
     CONTEXT,
+    checkpoint_chain_events,
     epcis_document,
     lotlink_style_events,
     reference_document_hashes,
 )
+from lotlink.epcis import build
 from lotlink.epcis.event_hash import (
     document_events,
     document_hashes,
@@ -83,6 +85,18 @@ def test_lotlink_events_equal_reference_one_by_one(start: int) -> None:
         (prehash,), (expected,) = reference_document_hashes(epcis_document([event]))
         assert event_prehash(event, context=CONTEXT) == prehash, json.dumps(event)
         assert event_hash(event, context=CONTEXT) == expected
+
+
+def test_service_built_checkpoints_equal_reference_one_by_one() -> None:
+    # the chains `lotlink bench event-hash` times: built by epcis.build, in its context
+    events = checkpoint_chain_events(120, lots=8, seed=11)
+    assert any(e[build.PREVIOUS] for e in events) and any(build.DOCUMENTS in e for e in events)
+    for event in events:
+        (prehash,), (expected,) = reference_document_hashes(
+            epcis_document([event], context=build.CONTEXT)
+        )
+        assert event_prehash(event, context=build.CONTEXT) == prehash, json.dumps(event)
+        assert event_hash(event, context=build.CONTEXT) == expected
 
 
 def test_lotlink_document_equals_reference() -> None:

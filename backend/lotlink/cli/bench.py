@@ -42,6 +42,11 @@ def event_hash(
         f"lotlink, whole document:      {figures['ours_document_events_per_s']:,.0f} events/s"
     )
     typer.echo(f"GS1 reference 1.9.3:          {figures['reference_events_per_s']:,.0f} events/s")
+    typer.echo(
+        f"lotlink, service-built checkpoints, one at a time: "
+        f"{figures['checkpoints_events_per_s']:,.0f} events/s "
+        f"({figures['checkpoints_us_per_event']:.1f} µs/event)"
+    )
     typer.echo(f"speed-up: {figures['speedup']:.1f}x; identical hashes: {figures['equal']}")
 
 

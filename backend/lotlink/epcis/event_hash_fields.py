@@ -265,12 +265,20 @@ def _event_type(event: Mapping[str, Any], builder: TreeBuilder) -> str:
     return name
 
 
+_PLAIN_TYPES = (str, int, float, bool, type(None))
+
+
+def _is_container(value: Any) -> bool:
+    """A list or a mapping; plain JSON values answer without the Mapping ABC's slower check."""
+    return type(value) not in _PLAIN_TYPES and isinstance(value, list | Mapping)
+
+
 def _holds_structure(value: Any) -> bool:
     """A mapping, or a list holding one or a list: hashed through the tree, not as leaves."""
-    if type(value) is str:
+    if type(value) in _PLAIN_TYPES:
         return False
     if isinstance(value, list):
-        return any(isinstance(item, list | Mapping) for item in value)
+        return any(_is_container(item) for item in value)
     return isinstance(value, Mapping)
 
 
@@ -295,13 +303,15 @@ def _add_leaf(
 
 def _plain_quantities(value: Any) -> bool:
     """A list of non-empty dicts holding plain values under epcClass, quantity or uom only."""
-    return isinstance(value, list) and all(
-        isinstance(element, dict)
-        and element
-        and all(key in _QUANTITY_FIELDS for key in element)
-        and not any(isinstance(item, list | Mapping) for item in element.values())
-        for element in value
-    )
+    if not isinstance(value, list):
+        return False
+    for element in value:
+        if not isinstance(element, dict) or not element:
+            return False
+        for key, item in element.items():
+            if key not in _QUANTITY_FIELDS or _is_container(item):
+                return False
+    return True
 
 
 def _quantities_texts(meaning: _Key, value: list[dict[str, Any]], builder: TreeBuilder) -> Texts:
