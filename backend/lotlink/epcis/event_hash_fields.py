@@ -128,12 +128,14 @@ class _ContextMemo:
     ``1`` from ``1.0`` and ``True``, and lists from tuples).
     """
 
-    __slots__ = ("entries", "keys", "prepared")
+    __slots__ = ("entries", "keys", "prepared", "quantity_expansions")
 
     def __init__(self, prepared: PreparedContext) -> None:
         self.prepared = prepared  # keeps the context alive, so its id stays unique while cached
         self.keys: dict[str, _Key] = {}
         self.entries: dict[tuple[str, ...], _Entry] = {}
+        # by (key, field, string): a quantity list's classes and units repeat, its quantities not
+        self.quantity_expansions: dict[tuple[str, str, str], frozenset[str]] = {}
 
 
 _memos: dict[int, _ContextMemo] = {}
@@ -198,7 +200,11 @@ def _prehash(
         else:
             entry = entries.get(memo_key)
             if entry is None:
-                entry = _bounded(entries)[memo_key] = _Entry(_expansion(key, value, active))
+                if meaning.quantities and _plain_quantities(value):
+                    expansion = _quantities_expansion(memo, key, value)
+                else:
+                    expansion = _expansion(key, value, active)
+                entry = _bounded(entries)[memo_key] = _Entry(expansion)
             if found is not None and entry.expansion:
                 found |= entry.expansion
             if meaning.name is not None:
@@ -285,6 +291,23 @@ def _holds_structure(value: Any) -> bool:
 def _expansion(key: str, value: Any, active: Any) -> frozenset[str]:
     found: set[str] = set()
     collect_expanded_field(key, value, active, found)
+    return frozenset(found)
+
+
+def _quantities_expansion(
+    memo: _ContextMemo, key: str, value: list[dict[str, Any]]
+) -> frozenset[str]:
+    """The expansion of plain quantities, one field value at a time: the walk treats each element
+    and each field on its own under the list's context, and only strings can expand."""
+    found: set[str] = set()
+    for element in value:
+        for field, item in element.items():
+            if isinstance(item, str):
+                part = memo.quantity_expansions.get((key, field, item))
+                if part is None:
+                    part = _expansion(key, [{field: item}], memo.prepared.active)
+                    _bounded(memo.quantity_expansions)[(key, field, item)] = part
+                found |= part
     return frozenset(found)
 
 
