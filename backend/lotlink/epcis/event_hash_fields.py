@@ -18,9 +18,11 @@ Under those conditions the pre-hash is assembled from per-entry texts, and each 
 (key and value: ``bizStep``, ``readPoint``, a lot's ``quantityList``...) is worked out once per
 context: its tree name, its expanded vocabulary, and its texts for each vocabulary it meets. A
 producer's events repeat those; what is new in every event (timestamps, lists of references
-such as ``lotlink:previous``) is plain, cheap to hash directly, and not remembered. Otherwise,
-or if anything raises, :func:`fieldwise_prehash` returns None and the caller runs the
-whole-event port (``event_hash_tree.prehash_tree``), which decides, errors included.
+such as ``lotlink:previous``) is plain, cheap to hash directly, and not remembered. Quantity
+lists, new whenever a quantity is, get a shortcut for their plain form (epcClass, quantity,
+uom): the tree path's result written directly, and the expansion taken field by field.
+Otherwise, or if anything raises, :func:`fieldwise_prehash` returns None and the caller runs
+the whole-event port (``event_hash_tree.prehash_tree``), which decides, errors included.
 """
 
 from __future__ import annotations
