@@ -25,4 +25,9 @@ def test_bench_anchor_posts_every_event_until_its_receipt_is_stored() -> None:
     # Receipts come after acceptance, so anchoring cannot outpace accepting.
     assert 0 < f.burst_anchored_per_s <= f.burst_accepted_per_s
     assert f.raw_chain_tx_per_s > 0
+    # Every part of the stack is accounted for; at this size only the workers' share is sure to
+    # exceed the kernel's 10 ms accounting tick.
+    cpu = f.burst_cpu_us_per_event
+    assert set(cpu) == {"clients", "web workers", "serving process", "anvil"}
+    assert cpu["web workers"] > 0 and all(us >= 0 for us in cpu.values()), cpu
     assert any("all anchored" in line for line in lines)

@@ -41,6 +41,7 @@ from eth_account.signers.local import LocalAccount
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from lotlink.bench.cpu import CpuSnapshot, children, command_of
 from lotlink.bench.harness import bench_chain, bench_gln, free_port, fresh_stack_settings, serve
 from lotlink.chain.typed_data import Domain, sign_typed
 from lotlink.config import Settings
@@ -267,6 +268,7 @@ class AnchorFigures:
     raw_chain_tx_per_s: float
     workers: int
     cores: int
+    burst_cpu_us_per_event: dict[str, float]  # CPU µs per burst event, by process group
 
 
 def _setup(settings: Settings, lots: int) -> tuple[str, LocalAccount, Domain, list[ClientLot]]:
@@ -322,8 +324,11 @@ def measure_anchor(
             for i, lot in enumerate(steady):
                 share = steady_events // clients + (1 if i < steady_events % clients else 0)
                 build_requests(lot, share, steady_per_request, signer, domain)
-            with serve(settings, port=free_port(), workers=workers, background=True) as base:
+            with serve(settings, port=free_port(), workers=workers, background=True) as service:
+                base = service.base
+                groups = _process_groups(service.pid)
                 progress("burst: posting")
+                cpu_before = CpuSnapshot.of(groups)
                 began = time.perf_counter()
                 began_epoch = time.time()
                 _run_clients(base, token, burst, pace=None)
@@ -332,6 +337,7 @@ def measure_anchor(
                 burst_digests = [d for lot in burst for r in lot.requests for d in r.digests]
                 burst_done = _await_receipts(settings, burst_digests, timeout=600)
                 anchored = max(burst_done.values()) - began_epoch
+                burst_cpu = CpuSnapshot.of(groups).since(cpu_before)
                 burst_latency = _latencies(burst, burst_done)
 
                 progress(f"burst: all anchored after {anchored:.1f} s; steady run")
@@ -364,4 +370,20 @@ def measure_anchor(
         raw_chain_tx_per_s=ceiling,
         workers=workers or settings.workers or os.cpu_count() or 1,
         cores=os.cpu_count() or 1,
+        burst_cpu_us_per_event={
+            name: seconds * 1e6 / len(burst_digests) for name, seconds in burst_cpu.items()
+        },
     )
+
+
+def _process_groups(serving: int) -> dict[str, list[int]]:
+    """The processes of the run by part: this one (the clients), the chain, the serving
+    process (the anchorer, the indexer and the periodic rounds) and its web workers."""
+    own = children(os.getpid())
+    workers = [pid for pid in children(serving) if "spawn_main" in command_of(pid)]
+    return {
+        "clients": [os.getpid()],
+        "web workers": workers,
+        "serving process": [serving],
+        "anvil": [pid for pid in own if "anvil" in command_of(pid)],
+    }

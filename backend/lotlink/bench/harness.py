@@ -101,10 +101,18 @@ def fresh_stack_settings(name: str, **overrides: object) -> Iterator[Settings]:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class Service:
+    """A service a benchmark started: where it answers, and its (serving) process."""
+
+    base: str
+    pid: int
+
+
 @contextmanager
 def serve(
     settings: Settings, *, port: int, workers: int | None, background: bool = False
-) -> Iterator[str]:
+) -> Iterator[Service]:
     """The service on the chain and database `settings` name. With `background`, exactly as
     `lotlink serve` runs it: `workers` web processes (None: its default, one per core) and the
     anchorer, the indexer and the periodic rounds beside them. Without, uvicorn alone with
@@ -155,7 +163,7 @@ def serve(
                     "the service did not start for the benchmark: " + " / ".join(tail)
                 )
             time.sleep(0.2)
-        yield base
+        yield Service(base, process.pid)
     finally:
         process.terminate()
         process.wait(timeout=60)

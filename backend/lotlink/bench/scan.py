@@ -171,7 +171,9 @@ def measure_scan(
     pages in turn; returns both runs' figures."""
     with fresh_stack_settings("scan") as settings, prepare(settings):
         paths = seed(settings, lots=lots)
-        with serve(settings, port=free_port(), workers=workers) as base:
+        with serve(settings, port=free_port(), workers=workers) as service:
+            base = service.base
+
             # The figures are for the steady state: every page rendered in every worker first.
             # One client's keep-alive connection reaches one worker only, so the warm-up is
             # wrk itself, untimed, with as many connections as the run.

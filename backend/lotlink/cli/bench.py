@@ -114,6 +114,9 @@ def anchor(
     typer.echo(f"  accepted (POST answered):  {f.burst_accepted_per_s:,.0f} events/s")
     typer.echo(f"  anchored (receipt stored): {f.burst_anchored_per_s:,.0f} events/s")
     typer.echo(f"  POST->receipt: p50 {f.burst_p50_s:.2f} s, p95 {f.burst_p95_s:.2f} s")
+    cpu = f.burst_cpu_us_per_event
+    parts = ", ".join(f"{name} {us:,.0f}" for name, us in cpu.items())
+    typer.echo(f"  CPU µs per event: {parts}; all {sum(cpu.values()):,.0f}")
     typer.echo(f"steady: {f.steady_events:,} events at {f.steady_rate:,} events/s")
     typer.echo(
         f"  POST->receipt: p50 {f.steady_p50_s:.2f} s, p95 {f.steady_p95_s:.2f} s, "
