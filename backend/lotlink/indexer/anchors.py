@@ -219,7 +219,8 @@ def _stored_as_is(ctx: ApplyContext, root: str, receipts: dict[str, dict[str, An
     """The digests whose receipt is stored already exactly as `receipts` state it (every column
     the upsert would set), with their event anchored: the anchorer of this database got there
     first (the usual case in the service), and rewriting a thousand equal rows was most of the
-    cost of indexing a batch."""
+    cost of indexing a batch. Compared as they are: the decoder and the tree spell hex as the
+    database keeps it (lowercase), and a difference in spelling alone would only cost a rewrite."""
     receipt, checkpoint = table_of(AnchorReceipt), table_of(Checkpoint)
     stored = ctx.conn.execute(
         select(receipt.c.event_digest, *(receipt.c[column] for column in _RECEIPT_COLUMNS))
@@ -233,15 +234,8 @@ def _stored_as_is(ctx: ApplyContext, root: str, receipts: dict[str, dict[str, An
         digest
         for digest, *values in stored
         if (row := receipts.get(digest)) is not None
-        and values == [_canonical(row[column]) for column in _RECEIPT_COLUMNS]
+        and values == [row[column] for column in _RECEIPT_COLUMNS]
     ]
-
-
-def _canonical(value: Any) -> Any:
-    """A value as the database keeps it (hex lowercased, in proofs too)."""
-    if isinstance(value, list):
-        return [_canonical(item) for item in value]
-    return value.lower() if isinstance(value, str) else value
 
 
 def _mark(ctx: ApplyContext, anchor: BatchAnchor, result: ManifestResult) -> None:
