@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
+import pytest
 from sqlalchemy import select
 
 from fixtures.writepath import WritePath, gtin
@@ -96,3 +97,26 @@ def test_a_read_with_a_token_neither_writes_nor_waits_for_writers(write_path: Wr
         "/api/v1/webhooks", json={"url": "https://example.org/hook"}, headers=supplier.headers
     )
     assert written.status_code == 201 and last_used() is not None
+
+
+def test_a_write_is_authenticated_without_waiting_for_writers(write_path: WritePath) -> None:
+    """A POST reads its token without SQLite's write lock (its use, once recorded, is not
+    written again within the minute): a request refused on its body is answered at once while
+    another writer holds the lock, instead of queueing behind it just to be let in."""
+    wp = write_path
+    supplier = wp.actor(Role.SUPPLIER)
+    hook = {"url": "https://example.org/hook"}
+    assert (
+        wp.client.post("/api/v1/webhooks", json=hook, headers=supplier.headers).status_code == 201
+    )
+    url = wp.settings.effective_database_url
+    if not url.startswith("sqlite"):
+        pytest.skip("PostgreSQL has no database-wide write lock")
+    holder = sqlite3.connect(url.removeprefix("sqlite:///"), timeout=10)
+    holder.execute("BEGIN IMMEDIATE")  # another writer, mid-transaction
+    try:
+        refused = wp.client.post("/epcis/capture", json={"type": 1}, headers=supplier.headers)
+        assert refused.status_code == 422, refused.text
+    finally:
+        holder.rollback()
+        holder.close()

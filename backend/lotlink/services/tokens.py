@@ -7,10 +7,10 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
-from lotlink.db.engine import READ_ONLY_OPTION
+from lotlink.db.engine import READ_ONLY_OPTION, begin_read_only
 from lotlink.errors import AuthenticationError, UnknownTokenError
 from lotlink.models import Actor, ApiToken
 from lotlink.models.types import utc_now
@@ -72,28 +72,26 @@ def list_tokens(session: Session, actor: Actor) -> list[ApiToken]:
 def authenticate(session: Session, secret: str) -> Actor:
     """The actor a bearer secret acts for; AuthenticationError if it is unknown or revoked.
 
-    Ends the session's transaction before returning, so a write that follows starts its own
-    (SQLite must take its write lock before reading anything it will change). A read-only
-    session (a GET) does not record the use: on SQLite its deferred transaction cannot take the
-    write lock once another writer got in first ("database is locked"), and a read must never
-    wait for writers; ``last_used_at`` is the token's last writing request.
+    The token is read in a read-only transaction (on SQLite, no write lock: a request is not
+    queued behind the anchorer's or another request's write just to be let in), which is ended
+    before returning, so a write that follows starts its own. ``last_used_at`` is written, in a
+    short transaction of its own, only by a writing request and at most once a minute: a GET
+    never records the use (a read must never wait for writers).
     """
+    writing = not session.get_bind().get_execution_options().get(READ_ONLY_OPTION, False)
+    begin_read_only(session)
     token = session.scalar(
         select(ApiToken)
         .where(ApiToken.token_hash == hash_token(secret))
         .options(selectinload(ApiToken.actor).selectinload(Actor.roles))
     )
     now = utc_now()
+    session.commit()  # it only read (a rollback would expire what it read)
     if token is None:
-        session.rollback()
         raise AuthenticationError(reason="the API token is not valid")
     if token.revoked_at is not None or (token.expires_at is not None and token.expires_at <= now):
-        session.rollback()
         raise AuthenticationError(reason="the API token was revoked or has expired")
-    reading = bool(session.connection().get_execution_options().get(READ_ONLY_OPTION))
-    stale = token.last_used_at is None or now - token.last_used_at > _LAST_USED_RESOLUTION
-    if stale and not reading:
-        token.last_used_at = now
-    actor = token.actor
-    session.commit()
-    return actor
+    if writing and (token.last_used_at is None or now - token.last_used_at > _LAST_USED_RESOLUTION):
+        session.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
+        session.commit()
+    return token.actor
