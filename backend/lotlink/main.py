@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from sqlalchemy.orm import configure_mappers
 from web3 import HTTPProvider, Web3
 
 from lotlink import __version__
@@ -31,6 +33,7 @@ from lotlink.background import start_background
 from lotlink.chain.deploy import load_deployment
 from lotlink.config import Settings, get_settings
 from lotlink.db.engine import make_engine, make_read_session_factory, make_session_factory
+from lotlink.epcis.validation import prepare_validators
 from lotlink.services.chain_access import ChainAccess
 from lotlink.services.scans import ScanRecorder
 from lotlink.supervision import end_with_serving_process
@@ -66,6 +69,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.indexer = background.indexer
         # Serial scans are buffered and written off the request path.
         app.state.scans = ScanRecorder(settings, app.state.sessions).start()
+        # What the first requests would otherwise pay (seconds on a busy machine): the ORM's
+        # mapper configuration and the EPCIS schema's validators. Then what startup built is
+        # frozen out of the garbage collector's full passes, which would walk it again and
+        # again for nothing (all of it lives as long as the process).
+        configure_mappers()
+        prepare_validators()
+        gc.freeze()
         try:
             yield
         finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import threading
@@ -117,6 +118,7 @@ def _serve_with_workers(
     w3 = Web3(HTTPProvider(settings.effective_rpc_url, request_kwargs={"timeout": 5}))
     chain = ChainAccess.connect(settings, w3, ready.deployment)
     background = start_background(settings, engine, ready.deployment, chain)
+    gc.freeze()  # what startup built lives as long as the process (see `create_app`)
     # The workers read their settings from the environment, as this process did.
     os.environ.update(
         {

@@ -99,6 +99,12 @@ def _event_validators() -> _Validators:
     )
 
 
+def prepare_validators() -> None:
+    """Compile the validators now (about half a second), not in the first request."""
+    _document_validators()
+    _event_validators()
+
+
 def validate_document(document: Any) -> None:
     """Raise EpcisValidationError unless ``document`` is valid EPCIS 2.0 JSON-LD.
 
