@@ -14,7 +14,7 @@ Invariants:
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, cast
 
@@ -192,13 +192,15 @@ def accept_events(
     """Accepts the events in order, all or none, in one transaction.
 
     What needs no lock is done before taking it: an event whose client stated its predecessors
-    is hashed and its signature checked (or made) first, so the lots stay locked only for the
-    reads and writes. Under the lock the lots' heads are followed in memory from event to event,
-    the rows are written with one executemany per table, and each lot's head moved once. (Row
-    by row, the ORM's flush per event and an UPDATE per lot per event were most of a capture's
-    time; on SQLite the lock is the database's one writer.)
+    is hashed, its signature checked (or made) and its rows built first, so that the lots stay
+    locked only for the reads and writes (on SQLite the lock is the database's one writer, which
+    every other writer waits for). Under the lock the lots' heads are followed in memory from
+    event to event, the rows are written with one executemany per table, and each lot's head
+    moved once. (Row by row, the ORM's flush per event and an UPDATE per lot per event were
+    most of a capture's time.)
     """
-    signed = [_sign_stated(chain, signer, draft) for draft in drafts]
+    now = utc_now()
+    signed = [_sign_stated(chain, signer, draft, now) for draft in drafts]
     session.commit()  # end any read transaction: the lock below must come first
     for _ in range(_ATTEMPTS):
         try:
@@ -206,7 +208,7 @@ def accept_events(
                 locked = lock_lots(session, [lot for draft in drafts for lot in draft.lots])
                 heads = dict(locked)
                 known = _stored_checkpoints(session, [s.digest for s in signed if s is not None])
-                rows = _NewRows()
+                rows = _NewRows(now)
                 accepted = []
                 for draft, stated in zip(drafts, signed, strict=True):
                     mine = {lot.lot_key: heads[lot.lot_key] for lot in draft.lots}
@@ -250,21 +252,23 @@ class _Signed:
     A signature that does not fit is kept as `refusal`, raised only if the event is new (a
     repeat of a stored event is answered with that event, as it always was)."""
 
-    event: dict[str, Any]
     digest: bytes
-    signature: bytes | None
+    prepared: _Prepared | None
     refusal: LotlinkError | None
 
 
-def _sign_stated(chain: ChainAccess, signer: Signer, draft: EventDraft) -> _Signed | None:
+def _sign_stated(
+    chain: ChainAccess, signer: Signer, draft: EventDraft, now: datetime
+) -> _Signed | None:
     if draft.stated_previous is None:
         return None
     event = draft.make_event(draft.stated_previous)
     digest = event_digest(event, context=draft.context)
     try:
-        return _Signed(event, digest, _signature(chain, signer, draft, digest), None)
+        signature = _signature(chain, signer, draft, digest)
     except (SignatureMismatchError, InvalidInputError) as refusal:
-        return _Signed(event, digest, None, refusal)
+        return _Signed(digest, None, refusal)
+    return _Signed(digest, _Prepared.of(signer, draft, event, digest, signature, now), None)
 
 
 def _stored_checkpoints(session: Session, digests: Sequence[bytes]) -> dict[str, StoredCheckpoint]:
@@ -296,7 +300,7 @@ def _accept_once(
     current = sorted({bytes.fromhex(h[2:]) for h in heads.values() if h is not None})
     if stated is not None:
         assert draft.stated_previous is not None
-        event, digest = stated.event, stated.digest
+        digest = stated.digest
         if (existing := known.get("0x" + digest.hex())) is not None:
             return Accepted(existing, created=False)
         stated_set = {bytes(d) for d in draft.stated_previous}
@@ -317,20 +321,20 @@ def _accept_once(
             )
         if stated.refusal is not None:
             raise stated.refusal
-        assert stated.signature is not None
-        signature = stated.signature
-    else:
-        retried = _repeated_submission(session, draft, heads)
-        if retried is not None:
-            return Accepted(retried, created=False)
-        event = draft.make_event(current)
-        digest = event_digest(event, context=draft.context)
-        key = "0x" + digest.hex()
-        existing = known.get(key) or _stored_checkpoints(session, [digest]).get(key)
-        if existing is not None:
-            return Accepted(existing, created=False)
-        signature = _signature(chain, signer, draft, digest)
-    return Accepted(rows.add(signer, draft, event, digest, signature, heads), created=True)
+        assert stated.prepared is not None
+        return Accepted(rows.add(stated.prepared, heads), created=True)
+    retried = _repeated_submission(session, draft, heads)
+    if retried is not None:
+        return Accepted(retried, created=False)
+    event = draft.make_event(current)
+    digest = event_digest(event, context=draft.context)
+    key = "0x" + digest.hex()
+    existing = known.get(key) or _stored_checkpoints(session, [digest]).get(key)
+    if existing is not None:
+        return Accepted(existing, created=False)
+    signature = _signature(chain, signer, draft, digest)
+    prepared = _Prepared.of(signer, draft, event, digest, signature, rows.now)
+    return Accepted(rows.add(prepared, heads), created=True)
 
 
 def _repeated_submission(
@@ -382,26 +386,25 @@ def _signature(chain: ChainAccess, signer: Signer, draft: EventDraft, digest: by
     return sign_typed(account, "Checkpoint", message, domain)
 
 
-class _NewRows:
-    """The rows of the events a transaction accepts, written together at its end: one
-    executemany per table, in acceptance order (a lot link's predecessor is always written
-    before it, in this batch or before)."""
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """An accepted event's rows, all but its lot links' predecessors (the heads it follows)."""
 
-    def __init__(self) -> None:
-        self.now = utc_now()
-        self.checkpoints: list[dict[str, Any]] = []
-        self.links: list[dict[str, Any]] = []
-        self.documents: list[dict[str, Any]] = []
+    draft: EventDraft
+    record: StoredCheckpoint  # `previous` filled in by `_NewRows.add`
+    checkpoint: dict[str, Any]
+    documents: list[dict[str, Any]]
 
-    def add(
-        self,
+    @classmethod
+    def of(
+        cls,
         signer: Signer,
         draft: EventDraft,
         event: dict[str, Any],
         digest: bytes,
         signature: bytes,
-        heads: dict[str, str | None],
-    ) -> StoredCheckpoint:
+        now: datetime,
+    ) -> _Prepared:
         key = "0x" + digest.hex()
         event = finish_event(event, digest)
         record = StoredCheckpoint(
@@ -412,34 +415,52 @@ class _NewRows:
             signer_address=signer.address.lower(),
             signature="0x" + signature.hex(),
             primary_lot_key=draft.primary.lot_key,
-            previous={lot.lot_key: heads[lot.lot_key] for lot in distinct_lots(list(draft.lots))},
-            record_time=self.now,
+            previous={},
+            record_time=now,
             event=event,
         )
-        self.checkpoints.append(
-            {
-                "digest": key,
-                "event_id": record.event_id,
-                "epcis_json": stored_document(event, context=draft.context, created=self.now),
-                "kind": draft.kind,
-                "status": CheckpointStatus.PENDING,
-                "record_time": self.now,
-                "primary_lot_key": record.primary_lot_key,
-                "signer_address": record.signer_address,
-                "signature": record.signature,
-                **event_columns(event),
-            }
-        )
+        checkpoint = {
+            "digest": key,
+            "event_id": record.event_id,
+            "epcis_json": stored_document(event, context=draft.context, created=now),
+            "kind": draft.kind,
+            "status": CheckpointStatus.PENDING,
+            "record_time": now,
+            "primary_lot_key": record.primary_lot_key,
+            "signer_address": record.signer_address,
+            "signature": record.signature,
+            **event_columns(event),
+        }
+        documents = [
+            {"checkpoint_digest": key, "document_sha256": "0x" + sha}
+            for sha in sorted(set(draft.documents))
+        ]
+        return cls(draft, record, checkpoint, documents)
+
+
+class _NewRows:
+    """The rows of the events a transaction accepts, written together at its end: one
+    executemany per table, in acceptance order (a lot link's predecessor is always written
+    before it, in this batch or before)."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+        self.checkpoints: list[dict[str, Any]] = []
+        self.links: list[dict[str, Any]] = []
+        self.documents: list[dict[str, Any]] = []
+
+    def add(self, prepared: _Prepared, heads: dict[str, str | None]) -> StoredCheckpoint:
+        """Adds the event's rows, its lots' links following `heads`; its record."""
+        key = prepared.record.digest
+        lots = distinct_lots(list(prepared.draft.lots))
+        self.checkpoints.append(prepared.checkpoint)
         self.links.extend(
             {"lot_key": lot.lot_key, "checkpoint_digest": key, "prev_digest": heads[lot.lot_key],
              "quantity_milli": lot.quantity_milli, "unit": lot.unit}
-            for lot in distinct_lots(list(draft.lots))
+            for lot in lots
         )  # fmt: skip
-        self.documents.extend(
-            {"checkpoint_digest": key, "document_sha256": "0x" + sha}
-            for sha in sorted(set(draft.documents))
-        )
-        return record
+        self.documents.extend(prepared.documents)
+        return replace(prepared.record, previous={lot.lot_key: heads[lot.lot_key] for lot in lots})
 
     def insert(self, session: Session) -> None:
         if not self.checkpoints:
