@@ -27,6 +27,7 @@ from lotlink.anchoring.manifest import (
     checksum_address,
 )
 from lotlink.db.bulk import chunks, table_of
+from lotlink.db.engine import begin_read_only
 from lotlink.models import (
     Actor,
     Batch,
@@ -114,9 +115,15 @@ class Batcher:
 
     def close_batch(self, *, now: datetime | None = None, force: bool = False) -> str | None:
         """Close one batch if one is due (full, or its first event waited long enough), or if
-        `force` and anything is queued. Returns its root, or None when nothing was closed."""
+        `force` and anything is queued. Returns its root, or None when nothing was closed.
+
+        The events are read and the manifest and its tree built in a read-only transaction;
+        only the batch row and the outbox's marks are written in the write transaction (on
+        SQLite the database's one writer, which the API's captures wait for). The marks move
+        only entries still queued; if another anchorer took any meanwhile, nothing is kept."""
         now = now or utc_now()
-        with write_transaction(self.sessions) as session:
+        with self.sessions() as session:
+            begin_read_only(session)
             conn = session.connection()
             query = (
                 select(_OUTBOX.c.id, _OUTBOX.c.enqueued_at, *_EVENT_COLUMNS)
@@ -132,9 +139,6 @@ class Batcher:
                 query = query.join(_ACTOR, _ACTOR.c.address == _CHECKPOINT.c.signer_address).where(
                     _ACTOR.c.custody != Custody.CUSTODIAL
                 )
-            if conn.dialect.name == "postgresql":
-                # A second anchorer skips rows the first is batching instead of waiting on them.
-                query = query.with_for_update(of=_OUTBOX, skip_locked=True)
             rows = conn.execute(query).all()
             if not rows:
                 return None
@@ -142,14 +146,17 @@ class Batcher:
             due = rows[0].enqueued_at + self.policy.interval <= now
             if not (full or due or force):
                 return None
-            manifest = build_manifest(
-                _manifest_events(conn, rows),
-                chain_id=self.destination.chain_id,
-                contract_address=self.destination.contract_address,
-            )
-            # Written first: an orphan file (if the transaction fails) is harmless, being named
-            # by its hash; a batch row whose file is missing would not be.
-            self.manifests.write(manifest)
+            events = _manifest_events(conn, rows)
+        manifest = build_manifest(
+            events,
+            chain_id=self.destination.chain_id,
+            contract_address=self.destination.contract_address,
+        )
+        # Written first: an orphan file (if the transaction fails) is harmless, being named by
+        # its hash; a batch row whose file is missing would not be.
+        self.manifests.write(manifest)
+        with write_transaction(self.sessions) as session:
+            conn = session.connection()
             if conn.execute(select(_BATCH.c.root).where(_BATCH.c.root == manifest.root)).first():
                 # The same events again after a failed batch: the same root, so the same row.
                 conn.execute(

@@ -26,6 +26,7 @@ from lotlink.anchoring.manifest import (
 )
 from lotlink.anchoring.sender import AnchorLog
 from lotlink.db.bulk import chunks, table_of
+from lotlink.db.engine import begin_read_only
 from lotlink.models import (
     AnchorReceipt,
     Batch,
@@ -85,11 +86,14 @@ def store_receipts(
     sessions: sessionmaker[Session], anchor: AnchorLog, *, built: BuiltManifests = built_manifests
 ) -> int:
     """Stores every event's receipt for the batch `anchor` confirms, marks its events anchored,
-    all in one transaction. Idempotent: a batch already anchored is left as it is (returns 0).
+    all in one write transaction. Idempotent: a batch already anchored is left as it is (returns 0).
 
     The proofs come from the manifest this process built for the batch (`built`) while it has
     it, else from parsing the stored manifest, as after a restart: both give the same tree."""
-    with write_transaction(sessions) as session:
+    # Read, and the proofs worked out, before the write transaction: on SQLite it is the
+    # database's one writer, which the API's captures wait for.
+    with sessions() as session:
+        begin_read_only(session)
         conn = session.connection()
         batch = conn.execute(
             select(_BATCH.c.status, _BATCH.c.manifest_hash).where(_BATCH.c.root == anchor.root)
@@ -99,15 +103,20 @@ def store_receipts(
         manifest = built.get(batch.manifest_hash) or _stored_manifest(
             conn, anchor.root, batch.manifest_hash
         )
-        if anchor.manifest_hash != batch.manifest_hash:
-            # Another anchorer anchored the same events (same root) with its own manifest; the
-            # proofs hold all the same, and ours stays served under the root.
-            log.warning("batch %s was anchored with manifest %s", anchor.root, anchor.manifest_hash)
-        leaves, proofs, now = manifest.tree.leaves(), manifest.tree.proofs(), utc_now()
-        rows = [
-            batch_receipt_row(event.digest, leaves[index], proofs[index], anchor, created_at=now)
-            for index, event in enumerate(manifest.events)
-        ]
+    if anchor.manifest_hash != batch.manifest_hash:
+        # Another anchorer anchored the same events (same root) with its own manifest; the
+        # proofs hold all the same, and ours stays served under the root.
+        log.warning("batch %s was anchored with manifest %s", anchor.root, anchor.manifest_hash)
+    leaves, proofs, now = manifest.tree.leaves(), manifest.tree.proofs(), utc_now()
+    rows = [
+        batch_receipt_row(event.digest, leaves[index], proofs[index], anchor, created_at=now)
+        for index, event in enumerate(manifest.events)
+    ]
+    with write_transaction(sessions) as session:
+        conn = session.connection()
+        status = conn.execute(select(_BATCH.c.status).where(_BATCH.c.root == anchor.root)).one()
+        if status[0] == BatchStatus.ANCHORED:
+            return 0  # stored meanwhile (by the indexer, or a second anchorer)
         conn.execute(insert(_RECEIPT), rows)
         for chunk in chunks([event.digest for event in manifest.events]):
             conn.execute(
