@@ -10,10 +10,11 @@ in document order, in the ``Lotlink-Signature`` header (comma-separated 0x-hex).
 from __future__ import annotations
 
 import json
+from functools import partial
 from typing import Annotated, Any
 
+import anyio.to_thread
 from fastapi import APIRouter, Header, Request, Response, status
-from starlette.concurrency import run_in_threadpool
 
 from lotlink.api.checkpoints import checkpoint_public
 from lotlink.api.deps import ActorDep, ChainDep, SessionDep, SettingsDep
@@ -22,6 +23,19 @@ from lotlink.schemas.checkpoints import CaptureResult
 from lotlink.services.submissions import capture_document, parse_signature
 
 router = APIRouter(prefix="/epcis", tags=["epcis"])
+
+#: Captures a process works on at once. They are CPU-bound (hashing, signature recovery), so
+#: more threads of one process only contend for its interpreter lock, and the one holding
+#: SQLite's writer would wait for that lock behind them. Two: one computing while the other
+#: writes. Further captures wait their turn without a thread; other workers take their own.
+CAPTURES_AT_ONCE = 2
+
+
+def _capture_limiter(request: Request) -> anyio.CapacityLimiter:
+    limiter: anyio.CapacityLimiter | None = getattr(request.app.state, "capture_limiter", None)
+    if limiter is None:  # made in the event loop, which anyio needs
+        limiter = request.app.state.capture_limiter = anyio.CapacityLimiter(CAPTURES_AT_ONCE)
+    return limiter
 
 
 async def _json_body(request: Request, limit: int) -> Any:
@@ -65,8 +79,9 @@ async def capture(
             for i, part in enumerate(lotlink_signature.split(","))
         ]
     )
-    accepted = await run_in_threadpool(
-        capture_document, session, chain, actor, document, signatures=signatures
+    accepted = await anyio.to_thread.run_sync(
+        partial(capture_document, session, chain, actor, document, signatures=signatures),
+        limiter=_capture_limiter(request),
     )
     created = sum(1 for a in accepted if a.created)
     response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK

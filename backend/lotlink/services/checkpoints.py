@@ -156,16 +156,10 @@ def checkpoint_message(digest: bytes, lot_key_hex: str, kind: CheckpointKind) ->
 
 def lock_lots(session: Session, lots: Sequence[TouchedLot]) -> dict[str, str | None]:
     """Locks the lots' rows for this transaction and returns their heads; UnknownLotError for a
-    lot that is not registered. Must be the transaction's first statement (SQLite: a reader
-    that later writes would fail if another writer committed in between)."""
+    lot that is not registered. Must be the transaction's first statement: on PostgreSQL it
+    takes the rows' locks (``SELECT … FOR UPDATE``); on SQLite a writing session's transaction
+    began IMMEDIATE, holding the database's write lock already (`lotlink.db.engine`)."""
     keys = sorted({lot.lot_key for lot in lots})
-    if session.get_bind().dialect.name == "sqlite":
-        session.execute(
-            update(Lot)
-            .where(Lot.lot_key.in_(keys))
-            .values(head_digest=Lot.head_digest)
-            .execution_options(synchronize_session=False)
-        )
     rows = session.execute(
         select(Lot.lot_key, Lot.head_digest)
         .where(Lot.lot_key.in_(keys))
@@ -272,17 +266,21 @@ def _sign_stated(
 
 
 def _stored_checkpoints(session: Session, digests: Sequence[bytes]) -> dict[str, StoredCheckpoint]:
-    """The events among `digests` already stored, by 0x-hex digest (one query per 900)."""
+    """The events among `digests` already stored, by 0x-hex digest: which exist is asked first
+    (digests only, usually none), and only those are loaded."""
     keys = sorted({"0x" + d.hex() for d in digests})
-    found: dict[str, StoredCheckpoint] = {}
+    found: list[str] = []
     for chunk in chunks(keys):
+        found.extend(session.scalars(select(Checkpoint.digest).where(Checkpoint.digest.in_(chunk))))
+    stored: dict[str, StoredCheckpoint] = {}
+    for chunk in chunks(found):
         rows = session.scalars(
             select(Checkpoint)
             .where(Checkpoint.digest.in_(chunk))
             .options(selectinload(Checkpoint.lots))
         )
-        found.update((row.digest, StoredCheckpoint.of(row)) for row in rows)
-    return found
+        stored.update((row.digest, StoredCheckpoint.of(row)) for row in rows)
+    return stored
 
 
 def _accept_once(
