@@ -24,7 +24,7 @@ from web3 import HTTPProvider, Web3
 from lotlink.anchoring.batcher import Batcher, BatchPolicy, Destination
 from lotlink.anchoring.direct import DirectRecorder
 from lotlink.anchoring.faults import crash_point
-from lotlink.anchoring.lock import AnchorerLock, write_transaction
+from lotlink.anchoring.lock import AnchorerLock, read_transaction, write_transaction
 from lotlink.anchoring.manifest import BuiltManifests, ManifestStore, built_manifests
 from lotlink.anchoring.receipts import store_receipts
 from lotlink.anchoring.sender import AnchorSender, AnchorStoppedError, chain_errors
@@ -167,7 +167,7 @@ class Anchorer:
         return True
 
     def _unfinished_batch(self) -> str | None:
-        with self.sessions() as session:
+        with read_transaction(self.sessions) as session:
             return session.scalar(
                 select(Batch.root)
                 .where(

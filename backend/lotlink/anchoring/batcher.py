@@ -16,7 +16,7 @@ from typing import Any, cast
 from sqlalchemy import Connection, CursorResult, Row, Select, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from lotlink.anchoring.lock import write_transaction
+from lotlink.anchoring.lock import read_transaction, write_transaction
 from lotlink.anchoring.manifest import (
     BuiltManifests,
     ManifestEvent,
@@ -27,7 +27,6 @@ from lotlink.anchoring.manifest import (
     checksum_address,
 )
 from lotlink.db.bulk import chunks, table_of
-from lotlink.db.engine import begin_read_only
 from lotlink.models import (
     Actor,
     Batch,
@@ -101,7 +100,7 @@ class Batcher:
 
     def seconds_until_due(self, *, now: datetime | None = None) -> float | None:
         """How long until the oldest queued event's batch must close; None if nothing waits."""
-        with self.sessions() as session:
+        with read_transaction(self.sessions) as session:
             oldest = session.scalar(
                 select(OutboxEntry.enqueued_at)
                 .where(OutboxEntry.state == OutboxState.QUEUED)
@@ -122,8 +121,7 @@ class Batcher:
         SQLite the database's one writer, which the API's captures wait for). The marks move
         only entries still queued; if another anchorer took any meanwhile, nothing is kept."""
         now = now or utc_now()
-        with self.sessions() as session:
-            begin_read_only(session)
+        with read_transaction(self.sessions) as session:
             conn = session.connection()
             query = (
                 select(_OUTBOX.c.id, _OUTBOX.c.enqueued_at, *_EVENT_COLUMNS)

@@ -17,6 +17,8 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from lotlink.db.engine import begin_read_only
+
 #: pg_try_advisory_lock key of the anchorer ("ANCHOR" in ASCII).
 ANCHORER_LOCK_KEY = 0x414E43484F52
 
@@ -79,10 +81,17 @@ class AnchorerLock:
 
 @contextmanager
 def write_transaction(sessions: sessionmaker[Session]) -> Iterator[Session]:
-    """A transaction that will write after reading. On SQLite it takes the write lock first:
-    a deferred transaction that read and then writes fails at once ("database is locked") when
-    another writer committed meanwhile, whatever the busy timeout; a first write waits instead."""
+    """A transaction that will write, committed at the end. On SQLite a writing session's
+    transaction begins IMMEDIATE (`lotlink.db.engine`): it holds the database's one writer from
+    its first statement, so hold it only to write."""
     with sessions.begin() as session:
-        if session.get_bind().dialect.name == "sqlite":
-            session.execute(text("UPDATE batch SET attempts = attempts WHERE 0 = 1"))
+        yield session
+
+
+@contextmanager
+def read_transaction(sessions: sessionmaker[Session]) -> Iterator[Session]:
+    """A transaction that only reads: on SQLite a deferred one, which takes no write lock, so
+    the anchorer's polling never holds up the API's writes."""
+    with sessions() as session:
+        begin_read_only(session)
         yield session

@@ -16,7 +16,7 @@ from eth_utils import to_checksum_address
 from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from lotlink.anchoring.lock import write_transaction
+from lotlink.anchoring.lock import read_transaction, write_transaction
 from lotlink.anchoring.manifest import (
     LEAF_ENCODING,
     BuiltManifests,
@@ -26,7 +26,6 @@ from lotlink.anchoring.manifest import (
 )
 from lotlink.anchoring.sender import AnchorLog
 from lotlink.db.bulk import chunks, table_of
-from lotlink.db.engine import begin_read_only
 from lotlink.models import (
     AnchorReceipt,
     Batch,
@@ -92,8 +91,7 @@ def store_receipts(
     it, else from parsing the stored manifest, as after a restart: both give the same tree."""
     # Read, and the proofs worked out, before the write transaction: on SQLite it is the
     # database's one writer, which the API's captures wait for.
-    with sessions() as session:
-        begin_read_only(session)
+    with read_transaction(sessions) as session:
         conn = session.connection()
         batch = conn.execute(
             select(_BATCH.c.status, _BATCH.c.manifest_hash).where(_BATCH.c.root == anchor.root)

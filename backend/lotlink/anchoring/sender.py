@@ -39,7 +39,7 @@ from web3.exceptions import (
 )
 
 from lotlink.anchoring.faults import crash_point
-from lotlink.anchoring.lock import write_transaction
+from lotlink.anchoring.lock import read_transaction, write_transaction
 from lotlink.chain.contract import ContractRevertError, LotlinkContract
 from lotlink.chain.relayer import Relayer
 from lotlink.chain.typed_data import Authorization
@@ -140,7 +140,7 @@ class AnchorSender:
     # -- what the chain already knows ---------------------------------------------------------
 
     def _transactions(self, root: str) -> list[AnchorTransaction]:
-        with self.sessions() as session:
+        with read_transaction(self.sessions) as session:
             return list(
                 session.scalars(
                     select(AnchorTransaction)
@@ -285,7 +285,7 @@ class AnchorSender:
         )
 
     def _send_new(self, root: str) -> None:
-        with self.sessions() as session:
+        with read_transaction(self.sessions) as session:
             args = self._calldata(_batch(session, root))
         try:
             estimate = self.contract.estimate_gas("anchorBatch", *args, sender=self.relayer.address)
@@ -308,7 +308,7 @@ class AnchorSender:
             max(max_fee, math.ceil(old_max * FEE_BUMP)),
             max(priority, math.ceil(old_priority * FEE_BUMP)),
         )
-        with self.sessions() as session:
+        with read_transaction(self.sessions) as session:
             args = self._calldata(_batch(session, root))
         log.warning(
             "batch %s: transaction %s waited %.0fs; replacing it at nonce %d",

@@ -45,7 +45,7 @@ from lotlink.bench.cpu import CpuSnapshot, children, command_of
 from lotlink.bench.harness import bench_chain, bench_gln, free_port, fresh_stack_settings, serve
 from lotlink.chain.typed_data import Domain, sign_typed
 from lotlink.config import Settings
-from lotlink.db.engine import make_engine, make_session_factory
+from lotlink.db.engine import make_engine, make_read_session_factory
 from lotlink.epcis.build import CONTEXT, PREVIOUS, previous_ids
 from lotlink.epcis.event_hash import event_digest
 from lotlink.main import create_app
@@ -174,7 +174,7 @@ def _run_clients(base: str, token: str, lots: list[ClientLot], pace: float | Non
 def _await_receipts(settings: Settings, digests: list[str], timeout: float) -> dict[str, float]:
     """Waits until every digest has a stored receipt; returns each one's creation time (epoch)."""
     engine = make_engine(settings.effective_database_url)
-    sessions = make_session_factory(engine)
+    sessions = make_read_session_factory(engine)  # never the service's writer
     wanted = set(digests)
     try:
         deadline = time.monotonic() + timeout
