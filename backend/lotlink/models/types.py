@@ -13,6 +13,7 @@ EIP-55 checksums are a display concern).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -98,6 +99,20 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+    def result_processor(self, dialect: Dialect, coltype: Any) -> Callable[[Any], Any] | None:
+        if dialect.name != "sqlite":
+            return super().result_processor(dialect, coltype)
+
+        def process(value: Any) -> datetime | None:
+            # SQLite hands back the text stored ("YYYY-MM-DD HH:MM:SS[.ffffff]", UTC): the C
+            # parser reads it about ten times faster than SQLAlchemy's regular expression,
+            # which batches of a thousand rows noticed.
+            if value is None or isinstance(value, datetime):
+                return self.process_result_value(value, dialect)
+            return datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+        return process
 
 
 def utc_now() -> datetime:

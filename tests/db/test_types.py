@@ -1,0 +1,37 @@
+"""Column types: instants go in aware and come back aware, in UTC, on SQLite as on PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import Column, Integer, MetaData, Table, create_engine, insert, select, text
+
+from lotlink.models.types import UtcDateTime
+
+
+def test_sqlite_instants_read_back_aware_in_utc_and_compare_in_sql() -> None:
+    engine = create_engine("sqlite://")
+    metadata = MetaData()
+    table = Table("t", metadata, Column("id", Integer, primary_key=True), Column("at", UtcDateTime))
+    metadata.create_all(engine)
+    paris = timezone(timedelta(hours=1))
+    written = [
+        datetime(2026, 3, 1, 10, 30, 5, 123456, tzinfo=paris),
+        datetime(2026, 3, 1, 9, 30, 5, tzinfo=UTC),  # the same day, a whole second
+        None,
+    ]
+    with engine.begin() as conn:
+        conn.execute(insert(table), [{"id": i, "at": at} for i, at in enumerate(written)])
+        # Text SQLite wrote itself (a CURRENT_TIMESTAMP default) reads back too.
+        conn.execute(text("INSERT INTO t (id, at) VALUES (3, '2026-03-01 12:00:00')"))
+        rows = dict(conn.execute(select(table.c.id, table.c.at)).all())
+        earlier = conn.execute(
+            select(table.c.id).where(table.c.at < datetime(2026, 3, 1, 9, 30, 5, 1, tzinfo=UTC))
+        ).scalars()
+        assert sorted(earlier) == [1]
+    assert rows[0] == written[0] and rows[0].tzinfo is UTC
+    assert rows[1] == written[1] and rows[2] is None
+    assert rows[3] == datetime(2026, 3, 1, 12, tzinfo=UTC)
+    with pytest.raises(Exception, match="timezone-aware"), engine.begin() as conn:
+        conn.execute(insert(table), [{"id": 9, "at": datetime(2026, 3, 1)}])
