@@ -224,7 +224,7 @@ def _raw_ceiling(url: str, chain_id: int, count: int) -> float:
     session = requests.Session()
 
     def call(method: str, *params: Any) -> Any:
-        body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}
+        body: dict[str, Any] = {"jsonrpc": "2.0", "id": 1, "method": method, "params": [*params]}
         answer = session.post(url, json=body, timeout=60).json()
         if "error" in answer:
             raise RuntimeError(f"{method}: {answer['error']}")

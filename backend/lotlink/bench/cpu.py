@@ -7,7 +7,7 @@ workers, the background process, the chain), so the next optimisation is aimed, 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,7 +48,7 @@ class CpuSnapshot:
     seconds: dict[str, float]
 
     @classmethod
-    def of(cls, groups: dict[str, Iterable[int]]) -> CpuSnapshot:
+    def of(cls, groups: Mapping[str, Iterable[int]]) -> CpuSnapshot:
         return cls({name: sum(cpu_seconds(pid) for pid in pids) for name, pids in groups.items()})
 
     def since(self, earlier: CpuSnapshot) -> dict[str, float]:

@@ -17,6 +17,7 @@ import coincurve
 from eth_account import Account
 from eth_account.messages import _hash_eip191_message, encode_typed_data
 from eth_account.signers.local import LocalAccount
+from eth_typing import Hash32
 from eth_utils import keccak, to_checksum_address
 
 from lotlink.chain.keccak import keccak256
@@ -220,7 +221,7 @@ def sign_typed(
 ) -> bytes:
     """`account`'s 65-byte signature (r ‖ s ‖ v) over the typed message."""
     digest = typed_digest(primary_type, message, domain)
-    return bytes(account.unsafe_sign_hash(digest).signature)
+    return bytes(account.unsafe_sign_hash(Hash32(digest)).signature)
 
 
 def recover_typed(
