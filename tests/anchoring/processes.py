@@ -17,6 +17,7 @@ from pathlib import Path
 from eth_account.signers.local import LocalAccount
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
+from web3.types import RPCEndpoint
 
 from anchoring.builders import Submitter
 from fixtures.anvil import free_port
@@ -120,6 +121,23 @@ class OwnChain:
         )
         self.anvil.process = restarted.process  # the fixture stops whichever runs
         self.anvil._log = restarted._log
+
+
+def restart(chain: OwnChain) -> None:
+    """A few more blocks, then anvil stopped (SIGTERM: it writes its state) and started again
+    from its state file, as `lotlink serve` does: the node then keeps no state for the blocks
+    before the restart."""
+    chain.lotlink.w3.provider.make_request(RPCEndpoint("anvil_mine"), [3])
+    chain.anvil.stop()
+    chain.restart_anvil()
+
+
+def no_state_at(chain: OwnChain, block: int) -> bool:
+    """True when the node answers a state read at `block` with an error."""
+    answer = chain.lotlink.w3.provider.make_request(
+        RPCEndpoint("eth_getBalance"), [chain.supplier.address, hex(block)]
+    )
+    return "error" in answer
 
 
 @contextmanager

@@ -19,10 +19,9 @@ from pydantic import SecretStr
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from web3 import HTTPProvider, Web3
-from web3.types import RPCEndpoint
 
 from anchoring.builders import CUSTODIAL_PASSPHRASE, Submitter, store_custodial_key
-from anchoring.processes import OwnChain
+from anchoring.processes import OwnChain, no_state_at, restart
 from indexer.test_faults import faulty_endpoint
 from lotlink.anchoring.anchorer import Anchorer
 from lotlink.anchoring.receipts import receipt_document
@@ -112,21 +111,6 @@ def _anchor_batch_and_direct(chain: OwnChain) -> list[dict[str, Any]]:
     return receipts
 
 
-def _restart(chain: OwnChain) -> None:
-    """A few more blocks, then anvil stopped (SIGTERM: it writes its state) and started again
-    from its state file, as `lotlink serve` does."""
-    chain.lotlink.w3.provider.make_request(RPCEndpoint("anvil_mine"), [3])
-    chain.anvil.stop()
-    chain.restart_anvil()
-
-
-def _no_state_at(chain: OwnChain, block: int) -> bool:
-    answer = chain.lotlink.w3.provider.make_request(
-        RPCEndpoint("eth_getBalance"), [chain.supplier.address, hex(block)]
-    )
-    return "error" in answer
-
-
 def test_receipts_and_bundles_verify_after_anvil_restarts(
     own_chain: OwnChain, tmp_path: Path
 ) -> None:
@@ -134,10 +118,10 @@ def test_receipts_and_bundles_verify_after_anvil_restarts(
     w3 = own_chain.lotlink.w3
     assert all(verify_receipt(r, w3) == [] for r in receipts)
 
-    _restart(own_chain)
+    restart(own_chain)
 
     # The restarted node really has no state for the anchoring blocks...
-    assert all(_no_state_at(own_chain, int(r["blockNumber"])) for r in receipts)
+    assert all(no_state_at(own_chain, int(r["blockNumber"])) for r in receipts)
     # ...and every receipt verifies all the same, through each public path.
     for receipt in receipts:
         assert verify_receipt(receipt, w3) == [], receipt["digest"]
@@ -184,7 +168,7 @@ def _page_evidence(chain: OwnChain, receipts: list[dict[str, Any]], rpc: str) ->
 
 def test_the_in_browser_verifier_verifies_after_anvil_restarts(own_chain: OwnChain) -> None:
     receipts = _anchor_batch_and_direct(own_chain)
-    _restart(own_chain)
+    restart(own_chain)
 
     (result,) = run_node(
         "check_batch.mjs", [_page_evidence(own_chain, receipts, own_chain.anvil.url)]
@@ -214,9 +198,9 @@ def test_roles_from_the_logs_say_what_the_state_said(own_chain: OwnChain) -> Non
     from_state = [verify_receipt(r, w3) for r in receipts]
     bundle_from_state = verify_bundle(_bundle(own_chain, receipts), w3)
 
-    _restart(own_chain)
+    restart(own_chain)
 
-    assert all(_no_state_at(own_chain, int(r["blockNumber"])) for r in receipts)
+    assert all(no_state_at(own_chain, int(r["blockNumber"])) for r in receipts)
     block = receipts[-1]["blockNumber"]
     outsider_problem = f"{stranger.address} was not supplier at block {block}, as produced needs"
     assert from_state == [[], [], [], [outsider_problem]]
@@ -242,7 +226,7 @@ def test_a_node_without_state_or_role_logs_gives_a_named_outcome(
     ranges (as hosted endpoints do) cannot answer the role check: every verifier says so, in
     the node's words, and none calls the receipt verified or tampered."""
     receipts = _anchor_batch_and_direct(own_chain)
-    _restart(own_chain)
+    restart(own_chain)
     block = int(receipts[0]["blockNumber"])
 
     with faulty_endpoint(own_chain.anvil.url) as (url, endpoint):

@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, or_, select
 from sqlalchemy.exc import OperationalError
+from web3 import HTTPProvider, Web3
 
 from lotlink.config import Settings
 from lotlink.db.engine import READ_ONLY_OPTION
@@ -114,6 +115,9 @@ class Follower:
     ) -> None:
         self.engine = engine
         self.rpc = RpcClient(rpc_url)
+        # For the signers' roles when the node keeps no state for a batch's block (a few reads
+        # per batch: the lean client is not worth it there; see `check_roles`).
+        self.w3 = Web3(HTTPProvider(rpc_url, request_kwargs={"timeout": self.rpc.timeout}))
         self.fetcher = RangeFetcher(self.rpc, address, max_span=max_range)
         self.decoder = LogDecoder(abi, use_eth_abi=use_eth_abi)
         self.start_block = start_block
@@ -290,10 +294,12 @@ class Follower:
             stored=None if stored is None else stored.encode("utf-8"),
         )
         try:
-            return check_roles(self.rpc, self.address, result, block_number=anchor.block_number)
+            return check_roles(
+                self.rpc, self.w3, self.address, result, block_number=anchor.block_number
+            )
         except ChainRpcError as error:
-            # The endpoint answers but will not say (e.g. a pruned node without the anchoring
-            # block's state): this batch waits for a retry; the other logs go on.
+            # The endpoint failed while the roles were read: this batch waits for a retry; the
+            # other logs go on.
             return ManifestResult(
                 ManifestStatus.UNAVAILABLE,
                 reason=f"the signers' roles at block {anchor.block_number} could not be read: "

@@ -5,7 +5,9 @@ A manifest is accepted (`ManifestStatus.VERIFIED`) only when keccak256 of its ex
 ``manifestHash`` anchored on chain, it is a canonical Lotlink manifest for this chain and
 contract whose events rebuild the anchored root and count, every event passes
 `lotlink.indexer.rebuild.check_event` (hash, eventID, kind, EIP-712 signature, lot links), and
-every signer held a role fitting its event's kind at the anchoring block (asked of the chain).
+every signer held a role fitting its event's kind at the anchoring block (asked of the chain:
+of its state at that block, or of the contract's role logs when the node keeps no state for it,
+as `lotlink.chain.roles` reads them; a node that can answer neither leaves it UNAVAILABLE).
 Anything else is marked on the batch with the reason, reported, and none of its events is
 indexed as anchored: UNAVAILABLE (no source answered) and MISMATCH (the bytes found hash to
 something else) are retried with backoff, INVALID (the anchored bytes themselves fail) is final.
@@ -26,6 +28,7 @@ from pathlib import Path
 
 import httpx
 from eth_utils import function_signature_to_4byte_selector
+from web3 import Web3
 
 from lotlink.anchoring.manifest import (
     LEAF_ENCODING,
@@ -37,8 +40,10 @@ from lotlink.anchoring.manifest import (
     manifest_hash_of,
     parse_manifest,
 )
-from lotlink.anchoring.verify import ROLES_FOR_KIND
+from lotlink.anchoring.verify import ROLES_FOR_KIND, role_unchecked
+from lotlink.chain.roles import NODE_ERRORS, RoleCheckUnavailableError, RoleReader, node_message
 from lotlink.chain.typed_data import Domain
+from lotlink.errors import ChainRpcError
 from lotlink.indexer.decode import ChainLog
 from lotlink.indexer.rebuild import EventRejected, RebuiltEvent, check_event
 from lotlink.indexer.rpc import RpcClient
@@ -318,10 +323,11 @@ def check_manifest(
 
 
 def check_roles(
-    rpc: RpcClient, contract: str, result: ManifestResult, *, block_number: int
+    rpc: RpcClient, w3: Web3, contract: str, result: ManifestResult, *, block_number: int
 ) -> ManifestResult:
     """`result`, or an INVALID one when a signer held no role fitting its event's kind at
-    `block_number` (as `lotlink verify` checks). Endpoint failures raise (retryable)."""
+    `block_number` (as `lotlink verify` checks), or an UNAVAILABLE one (retried) when the node
+    can tell that neither from its state nor from the role logs. Endpoint failures raise."""
     if result.status is not ManifestStatus.VERIFIED:
         return result
     wanted = sorted(
@@ -329,23 +335,56 @@ def check_roles(
         key=lambda pair: (pair[0], pair[1].value),
     )
     block = hex(block_number)
-    answers = rpc.batch(
-        [
-            ("eth_call", [{"to": contract, "data": _has_role_call(role.id, signer)}, block])
-            for signer, role in wanted
-        ]
-    )
+    try:  # every hasRole at the block in one request: RoleReader's first step, batched
+        answers = rpc.batch(
+            [
+                ("eth_call", [{"to": contract, "data": _has_role_call(role.id, signer)}, block])
+                for signer, role in wanted
+            ]
+        )
+    except ChainRpcError:  # e.g. no state for the block (a pruned node, anvil restarted)
+        return _check_roles_by_reader(RoleReader(w3, contract), result, block_number)
     held = {pair for pair, answer in zip(wanted, answers, strict=True) if int(answer or "0x0", 16)}
     for index, entry in enumerate(result.entries):
-        roles = ROLES_FOR_KIND[entry.kind]
-        if not any((entry.signer, role) in held for role in roles):
-            need = " or ".join(role.value for role in roles)
-            return ManifestResult.invalid(
-                f"event #{index} ({entry.digest}): its signer {entry.signer} was not {need} at "
-                f"block {block_number}, as {entry.kind} needs",
+        if not any((entry.signer, role) in held for role in ROLES_FOR_KIND[entry.kind]):
+            return _not_held(result, index, entry, block_number)
+    return result
+
+
+def _check_roles_by_reader(
+    reader: RoleReader, result: ManifestResult, block_number: int
+) -> ManifestResult:
+    """`check_roles` through `reader`: from the role logs when the node keeps no state for the
+    block, as the verifiers read them (`lotlink.chain.roles`)."""
+    for index, entry in enumerate(result.entries):
+        roles, signer = ROLES_FOR_KIND[entry.kind], checksum_address(entry.signer)
+        try:
+            held = reader.held_any(roles, signer, block_number)
+        except RoleCheckUnavailableError as error:
+            wanted = " or ".join(role.value for role in roles)
+            return ManifestResult(
+                ManifestStatus.UNAVAILABLE,
+                reason=role_unchecked(signer, wanted, block_number, error),
                 source=result.source,
             )
+        except NODE_ERRORS as error:
+            raise ChainRpcError(
+                method="eth_call", reason=node_message(error), retryable=True
+            ) from None
+        if not held:
+            return _not_held(result, index, entry, block_number)
     return result
+
+
+def _not_held(
+    result: ManifestResult, index: int, entry: ManifestEntry, block_number: int
+) -> ManifestResult:
+    need = " or ".join(role.value for role in ROLES_FOR_KIND[entry.kind])
+    return ManifestResult.invalid(
+        f"event #{index} ({entry.digest}): its signer {entry.signer} was not {need} at "
+        f"block {block_number}, as {entry.kind} needs",
+        source=result.source,
+    )
 
 
 def _has_role_call(role_id: bytes, account: str) -> str:
