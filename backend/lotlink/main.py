@@ -44,14 +44,20 @@ from lotlink.web import report_status as web_report_status
 from lotlink.web import suppliers as web_suppliers
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, served: bool = False) -> FastAPI:
     """The service, reading `settings` (default: the environment's). The chain, deployment and
-    schema are expected ready (see `lotlink.runtime.prepare`); requests never deploy or migrate."""
+    schema are expected ready (see `lotlink.runtime.prepare`); requests never deploy or migrate.
+
+    `served`: the app is a long-lived process of `lotlink serve` (its one process, or a web
+    worker, which then ends with the serving process). Only such a process freezes what its
+    startup built out of the garbage collector, never one of the apps tests build by the
+    hundred: frozen objects are never collected, garbage included."""
     settings = settings or get_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        end_with_serving_process()
+        if served:
+            end_with_serving_process()
         engine = make_engine(settings.effective_database_url)
         app.state.settings = settings
         app.state.engine = engine
@@ -70,12 +76,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Serial scans are buffered and written off the request path.
         app.state.scans = ScanRecorder(settings, app.state.sessions).start()
         # What the first requests would otherwise pay (seconds on a busy machine): the ORM's
-        # mapper configuration and the EPCIS schema's validators. Then what startup built is
-        # frozen out of the garbage collector's full passes, which would walk it again and
-        # again for nothing (all of it lives as long as the process).
+        # mapper configuration and the EPCIS schema's validators. Then, in a served process,
+        # what startup built is frozen out of the garbage collector's full passes, which would
+        # walk it again and again for nothing (all of it lives as long as the process).
         configure_mappers()
         prepare_validators()
-        gc.freeze()
+        if served:
+            gc.freeze()
         try:
             yield
         finally:
@@ -108,3 +115,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_web(app)
     app.include_router(web_suppliers.router)
     return app
+
+
+def create_served_app() -> FastAPI:
+    """A web worker of `lotlink serve` (uvicorn's app factory): the app, settings from the
+    environment, served."""
+    return create_app(served=True)

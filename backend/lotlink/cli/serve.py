@@ -88,7 +88,7 @@ def _serve_in_one_process(
 
     from lotlink.main import create_app
 
-    app = create_app(settings)
+    app = create_app(settings, served=True)
     if demo:
         _start_demo(lambda: (app.state.sessions, app.state.chain), settings, base_url)
     uvicorn.run(app, host=host, port=port, log_level="info", access_log=settings.access_log)
@@ -132,7 +132,7 @@ def _serve_with_workers(
         if demo:
             _start_demo(lambda: (make_session_factory(engine), chain), settings, base_url)
         uvicorn.run(
-            "lotlink.main:create_app",
+            "lotlink.main:create_served_app",
             factory=True,
             host=host,
             port=port,
