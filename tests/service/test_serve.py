@@ -15,6 +15,7 @@ import httpx
 from web3 import Web3
 
 from fixtures.anvil import free_port
+from lotlink.bench.cpu import children, command_of
 from lotlink.chain.compile import load_artifact
 from lotlink.chain.node import dev_accounts, port_in_use
 from lotlink.vocabulary import Role
@@ -100,11 +101,6 @@ def test_a_restart_keeps_the_chain_and_the_deployment(tmp_path: Path) -> None:
     assert second["head_block"] >= first["head_block"]
 
 
-def _children(pid: int) -> set[int]:
-    found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
-    return {int(line) for line in found.split()}
-
-
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -128,17 +124,9 @@ def test_web_workers_serve_beside_one_background_and_end_with_the_serving_proces
             time.sleep(0.2)  # the serving process's indexer moves the cursor the workers read
             health = httpx.get(f"{base}/healthz").json()
         assert health["indexer"]["cursor_block"] is not None, health
-        workers = {
-            pid
-            for pid in _children(process.pid)
-            if "spawn_main" in Path(f"/proc/{pid}/cmdline").read_text()
-        }
+        workers = {pid for pid in children(process.pid) if "spawn_main" in command_of(pid)}
         assert len(workers) == 2
-        anvil = [
-            pid
-            for pid in _children(process.pid)
-            if "anvil" in Path(f"/proc/{pid}/cmdline").read_text()
-        ]
+        anvil = [pid for pid in children(process.pid) if "anvil" in command_of(pid)]
         process.kill()
         process.wait(timeout=30)
         try:

@@ -24,8 +24,8 @@ from lotlink.anchoring.manifest import (
     ManifestStore,
     build_manifest,
     built_manifests,
-    checksum_address,
 )
+from lotlink.chain.addresses import checksum_address
 from lotlink.db.bulk import chunks, table_of
 from lotlink.models import (
     Actor,

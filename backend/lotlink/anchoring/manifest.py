@@ -17,7 +17,6 @@ manifests (without them) still parse; their events carry ``lots=None``.
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import tempfile
@@ -28,8 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from eth_utils import to_checksum_address
-
+from lotlink.chain.addresses import checksum_address
 from lotlink.chain.keccak import keccak256
 from lotlink.chain.merkle import StandardMerkleTree
 from lotlink.errors import LotlinkError
@@ -42,13 +40,6 @@ VERSIONS = (1, 2)
 LEAF_ENCODING = ("bytes32", "bytes32", "address")
 #: Each kind's on-chain code, looked up once (`ChainEnum.code` lists the enum on every call).
 _KIND_CODES = {kind: kind.code for kind in CheckpointKind}
-
-
-@functools.lru_cache(maxsize=4096)
-def checksum_address(address: str) -> str:
-    """The EIP-55 form of `address`, cached: a batch names a handful of signers a thousand
-    times, and eth_utils spends ~25 µs on each call (a keccak behind layers of validation)."""
-    return to_checksum_address(address)
 
 
 class ManifestError(LotlinkError):

@@ -6,12 +6,10 @@ submitted again (its digest is the idempotency key).
 
 from __future__ import annotations
 
-from functools import lru_cache
-
-from eth_utils import to_checksum_address
 from fastapi import APIRouter, Response, status
 
 from lotlink.api.deps import ActorDep, ChainDep, SessionDep
+from lotlink.chain.addresses import checksum_address
 from lotlink.errors import CheckpointNotFoundError
 from lotlink.models import Checkpoint
 from lotlink.schemas.checkpoints import CheckpointCreate, CheckpointPublic
@@ -28,17 +26,13 @@ _RESPONSES: dict[int | str, dict[str, str]] = {
 }
 
 
-# A capture answers up to a thousand events by one signer; eth_utils' checksum costs ~20 µs.
-_checksummed = lru_cache(maxsize=1024)(to_checksum_address)
-
-
 def checkpoint_public(checkpoint: StoredCheckpoint) -> CheckpointPublic:
     return CheckpointPublic(
         digest=checkpoint.digest,
         event_id=checkpoint.event_id,
         kind=checkpoint.kind,
         status=str(checkpoint.status),
-        signer=_checksummed(checkpoint.signer_address),
+        signer=checksum_address(checkpoint.signer_address),
         signature=checkpoint.signature,
         lot_key=checkpoint.primary_lot_key,
         previous=checkpoint.previous,

@@ -36,11 +36,11 @@ from lotlink.anchoring.manifest import (
     ManifestError,
     ManifestEvent,
     built_manifests,
-    checksum_address,
     manifest_hash_of,
     parse_manifest,
 )
 from lotlink.anchoring.verify import ROLES_FOR_KIND, role_unchecked
+from lotlink.chain.addresses import checksum_address
 from lotlink.chain.roles import NODE_ERRORS, RoleCheckUnavailableError, RoleReader, node_message
 from lotlink.chain.typed_data import Domain
 from lotlink.errors import ChainRpcError

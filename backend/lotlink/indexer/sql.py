@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, select, update
+from sqlalchemy import Connection, Table, bindparam, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from lotlink.db.bulk import chunks, table_of
+from lotlink.db.bulk import chunks, existing, table_of
 
 __all__ = ["chunks", "existing", "table_of", "update_by_key", "upsert"]
 
@@ -54,12 +54,3 @@ def update_by_key(conn: Connection, table: Table, rows: list[dict[str, Any]], *,
         statement,
         [{f"k_{key}": row[key], **{f"v_{c}": row[c] for c in columns}} for row in rows],
     )
-
-
-def existing(conn: Connection, column: Any, values: Sequence[Any]) -> set[Any]:
-    """Which of `values` are present in `column`."""
-    found: set[Any] = set()
-    unique = list(dict.fromkeys(values))
-    for chunk in chunks(unique):
-        found.update(conn.execute(select(column).where(column.in_(chunk))).scalars())
-    return found

@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from lotlink.chain.typed_data import recover_typed_address, sign_typed
-from lotlink.db.bulk import chunks, table_of
+from lotlink.db.bulk import chunks, existing, table_of
 from lotlink.epcis.build import (
     CONTEXT,
     DOCUMENTS,
@@ -268,10 +268,8 @@ def _sign_stated(
 def _stored_checkpoints(session: Session, digests: Sequence[bytes]) -> dict[str, StoredCheckpoint]:
     """The events among `digests` already stored, by 0x-hex digest: which exist is asked first
     (digests only, usually none), and only those are loaded."""
-    keys = sorted({"0x" + d.hex() for d in digests})
-    found: list[str] = []
-    for chunk in chunks(keys):
-        found.extend(session.scalars(select(Checkpoint.digest).where(Checkpoint.digest.in_(chunk))))
+    keys = ["0x" + d.hex() for d in digests]
+    found = sorted(existing(session.connection(), Checkpoint.digest, keys))
     stored: dict[str, StoredCheckpoint] = {}
     for chunk in chunks(found):
         rows = session.scalars(

@@ -15,12 +15,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from lotlink.config import Settings
-from lotlink.db.bulk import chunks
+from lotlink.db.bulk import existing
 from lotlink.errors import (
     DocumentNotFoundError,
     DocumentTooLargeError,
@@ -120,10 +119,8 @@ def require_documents(session: Session, hashes: list[str], *, field: str) -> lis
 def require_uploaded(session: Session, cited: Sequence[tuple[str, Sequence[str]]]) -> None:
     """UnknownDocumentError naming the first document never uploaded, as ``field[i]``, of the
     (field, normalised SHA-256 hexes) pairs `cited`: all looked up at once."""
-    keys = sorted({"0x" + sha for _, hashes in cited for sha in hashes})
-    uploaded: set[str] = set()
-    for chunk in chunks(keys):
-        uploaded.update(session.scalars(select(Document.sha256).where(Document.sha256.in_(chunk))))
+    keys = ["0x" + sha for _, hashes in cited for sha in hashes]
+    uploaded = existing(session.connection(), Document.sha256, keys)
     for field, hashes in cited:
         for i, sha in enumerate(hashes):
             if "0x" + sha not in uploaded:

@@ -11,10 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lotlink.db.bulk import chunks
+from lotlink.db.bulk import existing
 from lotlink.db.engine import begin_read_only
 from lotlink.epcis.build import (
     CONTEXT,
@@ -223,10 +222,7 @@ def capture_document(
 
 def _require_registered(session: Session, lots: Sequence[TouchedLot]) -> None:
     """InvalidInputError naming the first of `lots` that is not registered."""
-    keys = sorted({lot.lot_key for lot in lots})
-    registered: set[str] = set()
-    for chunk in chunks(keys):
-        registered.update(session.scalars(select(Lot.lot_key).where(Lot.lot_key.in_(chunk))))
+    registered = existing(session.connection(), Lot.lot_key, [lot.lot_key for lot in lots])
     for lot in lots:
         if lot.lot_key not in registered:
             raise InvalidInputError(field=lot.field, reason=f"no lot {lot.lot_key} is registered")
