@@ -218,3 +218,26 @@ def test_writers_of_other_processes_queue_past_sqlites_busy_timeout(
         assert session.execute(text("SELECT v FROM n")).scalar_one() == 10  # (0 + 1) * 10
     assert (tmp_path / "processes.db.writer.lock").is_file()
     engine.dispose()
+
+
+def test_the_writer_gate_is_held_until_commit_has_returned(tmp_path: Path) -> None:
+    """The next writer is let in only once COMMIT is done (its WAL fsynced): let in while the
+    COMMIT still runs, its BEGIN IMMEDIATE would meet SQLite's lock and sleep in SQLite's busy
+    handler. Every statement the connection runs is traced with whether the gate is held."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'gate.db'}")
+    sessions = make_session_factory(engine)
+    _table(sessions)
+    gate = engine_module._writer_gate(engine.url)
+    seen: list[tuple[str, bool]] = []
+    for ending in ("commit", "rollback"):
+        with sessions() as session:
+            dbapi = session.connection().connection.dbapi_connection
+            assert dbapi is not None
+            dbapi.set_trace_callback(lambda sql: seen.append((sql, gate._threads.locked())))
+            session.execute(text("UPDATE n SET v = v + 1"))
+            getattr(session, ending)()
+            dbapi.set_trace_callback(None)
+        assert gate.acquire(timeout=0)  # and let go once it has returned
+        gate.release()
+    assert [held for sql, held in seen if sql in ("COMMIT", "ROLLBACK")] == [True, True]
+    engine.dispose()

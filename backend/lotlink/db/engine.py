@@ -7,6 +7,7 @@ waits for the lock instead of failing at once. PostgreSQL URLs are routed to psy
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from functools import lru_cache
 from pathlib import Path
@@ -31,7 +32,6 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 #: How long (seconds) a SQLite writer waits for the writers queued before it in this process.
 SQLITE_WRITER_QUEUE_SECONDS = 120.0
 
-_GATE_KEY = "lotlink_writer_gate"
 _gates: dict[str, WriterGate] = {}
 _gates_lock = threading.Lock()
 
@@ -89,6 +89,7 @@ def make_engine(url: str | URL, **engine_options: Any) -> Engine:
         if database not in {"", ":memory:"} and "poolclass" not in engine_options:
             engine_options.setdefault("pool_size", 8)
             engine_options.setdefault("max_overflow", 64)
+        engine_options.setdefault("connect_args", {})["factory"] = _GatedConnection
         engine = create_engine(parsed, **engine_options)
         _install_sqlite_hooks(engine, _writer_gate(parsed))
         return engine
@@ -172,39 +173,52 @@ def _install_sqlite_hooks(engine: Engine, gate: WriterGate) -> None:
         except BaseException:
             gate.release()
             raise
-        connection.info[_GATE_KEY] = True
+        connection.connection.dbapi_connection.hold(gate)
 
-    def _release(info: dict[str, Any]) -> None:
-        if info.pop(_GATE_KEY, False):
-            gate.release()
-
-    # The transaction's end lets the next writer in (commit and rollback fire just before the
-    # statement; a writer let in a moment early waits on SQLite's own lock for that moment).
-    @event.listens_for(engine, "commit")
-    def _on_commit(connection: Any) -> None:
-        _release(connection.info)
-
-    @event.listens_for(engine, "rollback")
-    def _on_rollback(connection: Any) -> None:
-        _release(connection.info)
-
-    # A connection handed back to the pool mid-transaction (an error in between) ends it too.
-    @event.listens_for(engine, "reset")
-    def _on_reset(_dbapi_connection: Any, record: Any, _state: Any = None) -> None:
-        _release(record.info)
-
-    @event.listens_for(engine, "close")
-    def _on_close(_dbapi_connection: Any, record: Any) -> None:
-        _release(record.info)
-
-    # An invalidated connection's info is cleared: let go of the gate before that.
+    # The gate is let go by the DB-API connection once its transaction has ended (see
+    # `_GatedConnection`); these cover a connection dropped without that.
     @event.listens_for(engine, "invalidate")
-    def _on_invalidate(_dbapi_connection: Any, record: Any, _exception: Any) -> None:
-        _release(record.info)
+    def _on_invalidate(dbapi_connection: Any, _record: Any, _exception: Any) -> None:
+        dbapi_connection.let_go()
 
     @event.listens_for(engine, "soft_invalidate")
-    def _on_soft_invalidate(_dbapi_connection: Any, record: Any, _exception: Any) -> None:
-        _release(record.info)
+    def _on_soft_invalidate(dbapi_connection: Any, _record: Any, _exception: Any) -> None:
+        dbapi_connection.let_go()
+
+
+class _GatedConnection(sqlite3.Connection):
+    """A SQLite connection that lets go of the writer gate once its write transaction has
+    ended: after COMMIT returns (its WAL fsynced), not before. Let go earlier, as SQLAlchemy's
+    commit event would, the next writer's BEGIN IMMEDIATE meets the lock still held for the
+    fsync and falls into SQLite's busy handler, which sleeps 1, 2, 5, 10 ms… between tries."""
+
+    _gate: WriterGate | None = None
+
+    def hold(self, gate: WriterGate) -> None:
+        self._gate = gate
+
+    def let_go(self) -> None:
+        gate, self._gate = self._gate, None
+        if gate is not None:
+            gate.release()
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            self.let_go()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self.let_go()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self.let_go()
 
 
 def begin_read_only(session: Session) -> None:
