@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from lotlink.db.engine import READ_ONLY_OPTION, begin_read_only
 from lotlink.errors import AuthenticationError, UnknownTokenError
@@ -80,18 +80,28 @@ def authenticate(session: Session, secret: str) -> Actor:
     """
     writing = not session.get_bind().get_execution_options().get(READ_ONLY_OPTION, False)
     begin_read_only(session)
-    token = session.scalar(
-        select(ApiToken)
-        .where(ApiToken.token_hash == hash_token(secret))
-        .options(selectinload(ApiToken.actor).selectinload(Actor.roles))
+    # One statement for the token, its actor and the actor's roles (every request pays it:
+    # loading them one select after another took twice as long).
+    found = (
+        session.execute(
+            select(
+                ApiToken.id, ApiToken.revoked_at, ApiToken.expires_at, ApiToken.last_used_at, Actor
+            )
+            .join(ApiToken.actor)
+            .where(ApiToken.token_hash == hash_token(secret))
+            .options(joinedload(Actor.roles))
+        )
+        .unique()
+        .one_or_none()
     )
     now = utc_now()
     session.commit()  # it only read (a rollback would expire what it read)
-    if token is None:
+    if found is None:
         raise AuthenticationError(reason="the API token is not valid")
-    if token.revoked_at is not None or (token.expires_at is not None and token.expires_at <= now):
+    token_id, revoked_at, expires_at, last_used_at, actor = found
+    if revoked_at is not None or (expires_at is not None and expires_at <= now):
         raise AuthenticationError(reason="the API token was revoked or has expired")
-    if writing and (token.last_used_at is None or now - token.last_used_at > _LAST_USED_RESOLUTION):
-        session.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
+    if writing and (last_used_at is None or now - last_used_at > _LAST_USED_RESOLUTION):
+        session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
         session.commit()
-    return token.actor
+    return actor
