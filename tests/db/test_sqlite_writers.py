@@ -3,6 +3,7 @@ fail with "database is locked" (the anchorer, the indexer and requests all write
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -240,4 +241,42 @@ def test_the_writer_gate_is_held_until_commit_has_returned(tmp_path: Path) -> No
         assert gate.acquire(timeout=0)  # and let go once it has returned
         gate.release()
     assert [held for sql, held in seen if sql in ("COMMIT", "ROLLBACK")] == [True, True]
+    engine.dispose()
+
+
+def test_the_wal_is_checkpointed_after_commits_outside_the_writer_gate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Automatic checkpoints (inside COMMIT, under the write lock) are off; a committing thread
+    checkpoints once it has let the gate go, at most once an interval, and the log is copied
+    back into the database file."""
+    from lotlink.db import wal_checkpoints
+
+    monkeypatch.setattr(wal_checkpoints, "INTERVAL_SECONDS", 3600.0)
+    path = tmp_path / "wal.db"
+    engine = make_engine(f"sqlite:///{path}")
+    sessions = make_session_factory(engine)
+    _table(sessions)  # the first commit checkpoints; the next is due in an hour
+    gate = engine_module._writer_gate(engine.url)
+    seen: list[tuple[str, bool]] = []
+    with sessions() as session:
+        assert session.execute(text("PRAGMA wal_autocheckpoint")).scalar_one() == 0
+        session.rollback()
+        dbapi = session.connection().connection.dbapi_connection
+        assert dbapi is not None
+        dbapi.set_trace_callback(lambda sql: seen.append((sql, gate._threads.locked())))
+        for value in range(3):
+            session.execute(text("UPDATE n SET v = :v"), {"v": value})
+            session.commit()
+        assert not [sql for sql, _ in seen if "wal_checkpoint" in sql]  # not due yet
+        dbapi.checkpoints._due = 0.0  # due now
+        session.execute(text("UPDATE n SET v = 7"))
+        session.commit()
+        dbapi.set_trace_callback(None)
+    checkpoints = [held for sql, held in seen if "wal_checkpoint" in sql]
+    assert checkpoints == [False]  # once, after the gate was let go
+    # Everything was copied back: the database file alone, without its log, holds v = 7.
+    copy = tmp_path / "copy.db"
+    copy.write_bytes(path.read_bytes())
+    assert sqlite3.connect(copy).execute("SELECT v FROM n").fetchone() == (7,)
     engine.dispose()

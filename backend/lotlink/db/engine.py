@@ -19,6 +19,7 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
 from lotlink.config import get_settings
+from lotlink.db.wal_checkpoints import WalCheckpoints
 from lotlink.db.writer_gate import WriterGate
 from lotlink.errors import DatabaseBusyError, DatabaseError
 
@@ -33,17 +34,32 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 SQLITE_WRITER_QUEUE_SECONDS = 120.0
 
 _gates: dict[str, WriterGate] = {}
+_checkpoints: dict[str, WalCheckpoints] = {}
 _gates_lock = threading.Lock()
+
+
+def _database_file(url: URL) -> Path | None:
+    """The file of a SQLite URL; None for a database of one engine alone (in memory)."""
+    database = url.database or ""
+    if database in {"", ":memory:"} or database.startswith("file:"):
+        return None
+    return Path(database).expanduser().resolve()
 
 
 def _writer_gate(url: URL) -> WriterGate:
     """The writer gate of a SQLite database, shared by all the engines of this process."""
-    database = url.database or ""
-    if database in {"", ":memory:"} or database.startswith("file:"):
-        return WriterGate(None)  # a database of this engine alone
-    path = Path(database).expanduser().resolve()
+    if (path := _database_file(url)) is None:
+        return WriterGate(None)
     with _gates_lock:
         return _gates.setdefault(str(path), WriterGate(path.with_name(path.name + ".writer.lock")))
+
+
+def _wal_checkpoints(url: URL) -> WalCheckpoints | None:
+    """The WAL checkpoint schedule of a SQLite database file, one per process."""
+    if (path := _database_file(url)) is None:
+        return None
+    with _gates_lock:
+        return _checkpoints.setdefault(str(path), WalCheckpoints())
 
 
 _POSTGRES_SCHEMES = {"postgres", "postgresql", "postgresql+psycopg"}
@@ -91,7 +107,7 @@ def make_engine(url: str | URL, **engine_options: Any) -> Engine:
             engine_options.setdefault("max_overflow", 64)
         engine_options.setdefault("connect_args", {})["factory"] = _GatedConnection
         engine = create_engine(parsed, **engine_options)
-        _install_sqlite_hooks(engine, _writer_gate(parsed))
+        _install_sqlite_hooks(engine, _writer_gate(parsed), _wal_checkpoints(parsed))
         return engine
     engine_options.setdefault("pool_pre_ping", True)
     return create_engine(parsed, **engine_options)
@@ -133,7 +149,9 @@ def _prepare_sqlite_file(url: URL) -> None:
             raise DatabaseError(url=redact_url(url), reason=str(error)) from None
 
 
-def _install_sqlite_hooks(engine: Engine, gate: WriterGate) -> None:
+def _install_sqlite_hooks(
+    engine: Engine, gate: WriterGate, checkpoints: WalCheckpoints | None
+) -> None:
     """Pragmas on every new connection, and explicit BEGIN.
 
     pysqlite's own transaction handling starts transactions late and silently commits before
@@ -153,8 +171,11 @@ def _install_sqlite_hooks(engine: Engine, gate: WriterGate) -> None:
             # 201 survives a power loss too; NORMAL could lose the last commits. ~2 ms a commit
             # here, and a capture commits once for all its events.
             cursor.execute("PRAGMA synchronous=FULL")
+            # Checkpoints run after commits, outside the write lock (`lotlink.db.wal_checkpoints`).
+            cursor.execute("PRAGMA wal_autocheckpoint=0")
         finally:
             cursor.close()
+        dbapi_connection.checkpoints = checkpoints
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
@@ -190,9 +211,11 @@ class _GatedConnection(sqlite3.Connection):
     """A SQLite connection that lets go of the writer gate once its write transaction has
     ended: after COMMIT returns (its WAL fsynced), not before. Let go earlier, as SQLAlchemy's
     commit event would, the next writer's BEGIN IMMEDIATE meets the lock still held for the
-    fsync and falls into SQLite's busy handler, which sleeps 1, 2, 5, 10 ms… between tries."""
+    fsync and falls into SQLite's busy handler, which sleeps 1, 2, 5, 10 ms… between tries.
+    Then, with the gate let go, it checkpoints the WAL when one is due."""
 
     _gate: WriterGate | None = None
+    checkpoints: WalCheckpoints | None = None
 
     def hold(self, gate: WriterGate) -> None:
         self._gate = gate
@@ -203,10 +226,13 @@ class _GatedConnection(sqlite3.Connection):
             gate.release()
 
     def commit(self) -> None:
+        wrote = self._gate is not None
         try:
             super().commit()
         finally:
             self.let_go()
+        if wrote and self.checkpoints is not None:
+            self.checkpoints.after_commit(self)
 
     def rollback(self) -> None:
         try:

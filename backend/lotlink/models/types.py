@@ -19,7 +19,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import DateTime, Dialect, Enum, String
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 _HEX = re.compile(r"0x[0-9a-f]*")
 
@@ -47,7 +47,7 @@ def _to_hex(value: object, *, size: int | None, what: str) -> str:
 class _HexText(TypeDecorator[str]):
     """Bytes as lowercase ``0x`` hex text; `size` in bytes, None for any length."""
 
-    impl = String
+    impl: TypeEngine[Any] | type[TypeEngine[Any]] = String
     cache_ok = True
     size: int | None = None
     what = "hex value"
