@@ -34,6 +34,7 @@ from lotlink.chain.deploy import load_deployment
 from lotlink.config import Settings, get_settings
 from lotlink.db.engine import make_engine, make_read_session_factory, make_session_factory
 from lotlink.epcis.validation import prepare_validators
+from lotlink.services.capture_writer import CaptureWriter
 from lotlink.services.chain_access import ChainAccess
 from lotlink.services.scans import ScanRecorder
 from lotlink.supervision import end_with_serving_process
@@ -75,6 +76,12 @@ def create_app(settings: Settings | None = None, *, served: bool = False) -> Fas
         app.state.indexer = background.indexer
         # Serial scans are buffered and written off the request path.
         app.state.scans = ScanRecorder(settings, app.state.sessions).start()
+        # Captures are stored in groups, one transaction each, by one thread of the process.
+        app.state.capture_writer = (
+            None
+            if app.state.chain is None
+            else CaptureWriter(app.state.sessions, app.state.chain).start()
+        )
         # What the first requests would otherwise pay (seconds on a busy machine): the ORM's
         # mapper configuration and the EPCIS schema's validators. Then, in a served process,
         # what startup built is frozen out of the garbage collector's full passes, which would
@@ -86,6 +93,8 @@ def create_app(settings: Settings | None = None, *, served: bool = False) -> Fas
         try:
             yield
         finally:
+            if app.state.capture_writer is not None:
+                app.state.capture_writer.stop()
             app.state.scans.stop()
             background.stop()
             engine.dispose()

@@ -9,6 +9,7 @@ in document order, in the ``Lotlink-Signature`` header (comma-separated 0x-hex).
 
 from __future__ import annotations
 
+import asyncio
 import json
 from functools import partial
 from typing import Annotated, Any
@@ -20,14 +21,15 @@ from lotlink.api.checkpoints import checkpoint_public
 from lotlink.api.deps import ActorDep, ChainDep, SessionDep, SettingsDep
 from lotlink.errors import DocumentTooLargeError, EpcisValidationError
 from lotlink.schemas.checkpoints import CaptureResult
-from lotlink.services.submissions import capture_document, parse_signature
+from lotlink.services.capture_writer import CaptureWriter
+from lotlink.services.submissions import parse_signature, prepare_capture
 
 router = APIRouter(prefix="/epcis", tags=["epcis"])
 
-#: Captures a process works on at once. They are CPU-bound (hashing, signature recovery), so
-#: more threads of one process only contend for its interpreter lock, and the one holding
-#: SQLite's writer would wait for that lock behind them. Two: one computing while the other
-#: writes. Further captures wait their turn without a thread; other workers take their own.
+#: Captures a process prepares at once. Preparing is CPU-bound (hashing, signature recovery),
+#: so more threads of one process only contend for its interpreter lock, and the capture
+#: writer's thread, holding SQLite's writer, would wait for that lock behind them. Further
+#: captures wait their turn without a thread; other workers take their own.
 CAPTURES_AT_ONCE = 2
 
 
@@ -79,10 +81,14 @@ async def capture(
             for i, part in enumerate(lotlink_signature.split(","))
         ]
     )
-    accepted = await anyio.to_thread.run_sync(
-        partial(capture_document, session, chain, actor, document, signatures=signatures),
+    prepared = await anyio.to_thread.run_sync(
+        partial(prepare_capture, session, chain, actor, document, signatures=signatures),
         limiter=_capture_limiter(request),
     )
+    # Stored with the other captures waiting in this process, in one transaction; waited for
+    # without a thread.
+    writer: CaptureWriter = request.app.state.capture_writer
+    accepted = await asyncio.wrap_future(writer.submit(prepared))
     created = sum(1 for a in accepted if a.created)
     response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
     return CaptureResult(

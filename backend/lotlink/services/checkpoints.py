@@ -183,36 +183,18 @@ def accept_event(
 def accept_events(
     session: Session, chain: ChainAccess, signer: Signer, drafts: Sequence[EventDraft]
 ) -> list[Accepted]:
-    """Accepts the events in order, all or none, in one transaction.
+    """Accepts the events in order, all or none, in one transaction of their own."""
+    return accept_prepared(session, chain, prepare_events(chain, signer, drafts))
 
-    What needs no lock is done before taking it: an event whose client stated its predecessors
-    is hashed, its signature checked (or made) and its rows built first, so that the lots stay
-    locked only for the reads and writes (on SQLite the lock is the database's one writer, which
-    every other writer waits for). Under the lock the lots' heads are followed in memory from
-    event to event, the rows are written with one executemany per table, and each lot's head
-    moved once. (Row by row, the ORM's flush per event and an UPDATE per lot per event were
-    most of a capture's time.)
-    """
-    now = utc_now()
-    signed = [_sign_stated(chain, signer, draft, now) for draft in drafts]
-    session.commit()  # end any read transaction: the lock below must come first
+
+def accept_prepared(
+    session: Session, chain: ChainAccess, prepared: PreparedEvents
+) -> list[Accepted]:
+    """Stores prepared events, all or none, in one transaction of their own."""
+    session.commit()  # end any read transaction: the lock `write_events` takes must come first
     for _ in range(_ATTEMPTS):
         try:
-            with session.no_autoflush:
-                locked = lock_lots(session, [lot for draft in drafts for lot in draft.lots])
-                heads = dict(locked)
-                known = _stored_checkpoints(session, [s.digest for s in signed if s is not None])
-                rows = _NewRows(now)
-                accepted = []
-                for draft, stated in zip(drafts, signed, strict=True):
-                    mine = {lot.lot_key: heads[lot.lot_key] for lot in draft.lots}
-                    result = _accept_once(session, chain, signer, draft, stated, mine, known, rows)
-                    if result.created:
-                        heads.update(dict.fromkeys(mine, result.checkpoint.digest))
-                        known[result.checkpoint.digest] = result.checkpoint
-                    accepted.append(result)
-                rows.insert(session)
-            _advance_heads(session, locked, heads)
+            accepted = write_events(session, chain, prepared)
             session.commit()
             return accepted
         except IntegrityError:
@@ -221,7 +203,65 @@ def accept_events(
         except BaseException:
             session.rollback()
             raise
-    raise StaleHeadError(lot_key=drafts[0].primary.lot_key, stated=None, head=None)
+    raise prepared.conflict()
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedEvents:
+    """Events made ready for the lock by `prepare_events`, for `write_events` to store."""
+
+    signer: Signer
+    drafts: Sequence[EventDraft]
+    signed: Sequence[_Signed | None]  # per draft: made, hashed and signed, if its client chained it
+    now: datetime
+
+    @property
+    def count(self) -> int:
+        return len(self.drafts)
+
+    def conflict(self) -> StaleHeadError:
+        """What to answer when every attempt met a concurrent writer."""
+        return StaleHeadError(lot_key=self.drafts[0].primary.lot_key, stated=None, head=None)
+
+
+def prepare_events(
+    chain: ChainAccess, signer: Signer, drafts: Sequence[EventDraft]
+) -> PreparedEvents:
+    """What needs no lock, done before taking it: an event whose client stated its predecessors
+    is hashed, its signature checked (or made) and its rows built here, so that the lots stay
+    locked only for the reads and writes (on SQLite the lock is the database's one writer, which
+    every other writer waits for)."""
+    now = utc_now()
+    return PreparedEvents(
+        signer, drafts, [_sign_stated(chain, signer, d, now) for d in drafts], now
+    )
+
+
+def write_events(session: Session, chain: ChainAccess, prepared: PreparedEvents) -> list[Accepted]:
+    """Writes the prepared events in order in the session's transaction (begun here if none
+    is), committing nothing; IntegrityError if a concurrent writer got there first.
+
+    The lots' heads are followed in memory from event to event, the rows are written with one
+    executemany per table, and each lot's head moved once. (Row by row, the ORM's flush per
+    event and an UPDATE per lot per event were most of a capture's time.)
+    """
+    drafts, signer = prepared.drafts, prepared.signer
+    with session.no_autoflush:
+        locked = lock_lots(session, [lot for draft in drafts for lot in draft.lots])
+        heads = dict(locked)
+        known = _stored_checkpoints(session, [s.digest for s in prepared.signed if s is not None])
+        rows = _NewRows(prepared.now)
+        accepted = []
+        for draft, stated in zip(drafts, prepared.signed, strict=True):
+            mine = {lot.lot_key: heads[lot.lot_key] for lot in draft.lots}
+            result = _accept_once(session, chain, signer, draft, stated, mine, known, rows)
+            if result.created:
+                heads.update(dict.fromkeys(mine, result.checkpoint.digest))
+                known[result.checkpoint.digest] = result.checkpoint
+            accepted.append(result)
+        rows.insert(session)
+    _advance_heads(session, locked, heads)
+    return accepted
 
 
 def _advance_heads(
@@ -490,10 +530,15 @@ __all__ = [
     "CONTEXT",
     "Accepted",
     "EventDraft",
+    "PreparedEvents",
     "Signer",
     "StoredCheckpoint",
     "TouchedLot",
     "accept_event",
+    "accept_events",
+    "accept_prepared",
     "lot_of_uri",
+    "prepare_events",
     "to_milli",
+    "write_events",
 ]

@@ -35,12 +35,14 @@ from lotlink.services.checkpoint_rows import touched_lots
 from lotlink.services.checkpoints import (
     Accepted,
     EventDraft,
+    PreparedEvents,
     Signer,
     TouchedLot,
     accept_event,
-    accept_events,
+    accept_prepared,
     check_kind_role,
     documents_of,
+    prepare_events,
     to_milli,
 )
 from lotlink.services.documents import normalize_sha256, require_documents, require_uploaded
@@ -184,6 +186,22 @@ def capture_document(
 
     `signatures`, when given, holds one per event (the client's; required for self-custody).
     """
+    prepared = prepare_capture(session, chain, actor, document, signatures=signatures)
+    return accept_prepared(session, chain, prepared)
+
+
+def prepare_capture(
+    session: Session,
+    chain: ChainAccess,
+    actor: Actor,
+    document: Any,
+    *,
+    signatures: Sequence[bytes] | None,
+) -> PreparedEvents:
+    """Everything a capture checks and computes before it takes the lots' locks: the document
+    validated, its events' lots and documents found registered (read-only), each event hashed
+    and its signature checked. The events are then stored by `accept_prepared`, or with other
+    captures' by the process's `lotlink.services.capture_writer.CaptureWriter`."""
     if not isinstance(document, dict):
         raise EpcisValidationError(path="$", reason="must be a JSON object", errors=[])
     validate_document(document)
@@ -210,14 +228,15 @@ def capture_document(
         check_kind_role(actor, draft.kind)
         drafts.append(draft)
     # The checks that read run in a read-only transaction: on SQLite it takes no write lock,
-    # which `accept_events` takes only once everything it can check first is checked.
+    # which is taken only once everything that can be checked first is checked.
     begin_read_only(session)
     _require_registered(session, [lot for draft in drafts for lot in draft.lots])
     require_uploaded(
         session,
         [(f"$.epcisBody.eventList[{i}].{DOCUMENTS}", d.documents) for i, d in enumerate(drafts)],
     )
-    return accept_events(session, chain, Signer.of(actor), drafts)
+    session.commit()
+    return prepare_events(chain, Signer.of(actor), drafts)
 
 
 def _require_registered(session: Session, lots: Sequence[TouchedLot]) -> None:
@@ -228,4 +247,4 @@ def _require_registered(session: Session, lots: Sequence[TouchedLot]) -> None:
             raise InvalidInputError(field=lot.field, reason=f"no lot {lot.lot_key} is registered")
 
 
-__all__ = ["build_event", "capture_document", "submit_checkpoint"]
+__all__ = ["build_event", "capture_document", "prepare_capture", "submit_checkpoint"]

@@ -1,0 +1,129 @@
+"""Group commit: the captures a process has prepared, stored together in one transaction.
+
+A capture's events are prepared in its request's thread (validated, hashed, signatures
+checked: `lotlink.services.submissions.prepare_capture`), then handed to this process's one
+`CaptureWriter`. Its thread takes every capture waiting, writes each in a SAVEPOINT of one
+transaction (`write_events`) and commits them together, then answers each. On SQLite, whose
+one writer every process takes turns at, a commit is an fsync of the log, and each turn has a
+fixed cost (the lots' lock, the stored-digest check, BEGIN and COMMIT): under a burst the
+captures arriving while another writer held the lock now share one turn instead of queueing for
+one each. A capture stays all or none: one that fails (a stale head, a signature that does not
+recover) is rolled back to its savepoint and answered with its error; the others are committed.
+Nothing is answered before the commit has returned.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import deque
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from lotlink.services.chain_access import ChainAccess
+from lotlink.services.checkpoints import Accepted, PreparedEvents, write_events
+
+#: Events one transaction stores at most (captures are never split; one larger goes alone).
+MAX_GROUP_EVENTS = 2000
+_ATTEMPTS = 5
+
+log = logging.getLogger("lotlink.capture_writer")
+
+
+@dataclass(slots=True)
+class _Job:
+    prepared: PreparedEvents
+    future: Future[list[Accepted]] = field(default_factory=Future)
+    accepted: list[Accepted] | None = None
+
+
+class CaptureWriter:
+    """This process's writer of prepared captures (see the module's docstring)."""
+
+    def __init__(self, sessions: sessionmaker[Session], chain: ChainAccess) -> None:
+        self._sessions = sessions
+        self._chain = chain
+        self._waiting: deque[_Job] = deque()
+        self._changed = threading.Condition()
+        self._stopping = False
+        self._thread = threading.Thread(target=self._run, name="capture-writer", daemon=True)
+
+    def start(self) -> CaptureWriter:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Writes what is waiting, then ends the thread."""
+        with self._changed:
+            self._stopping = True
+            self._changed.notify()
+        self._thread.join()
+
+    def submit(self, prepared: PreparedEvents) -> Future[list[Accepted]]:
+        """Queues a prepared capture; the future holds its events' records once committed."""
+        job = _Job(prepared)
+        with self._changed:
+            if self._stopping:
+                raise RuntimeError("the capture writer has stopped")
+            self._waiting.append(job)
+            self._changed.notify()
+        return job.future
+
+    def _run(self) -> None:
+        while (group := self._next_group()) is not None:
+            self._write(group)
+
+    def _next_group(self) -> list[_Job] | None:
+        """Every capture waiting, up to `MAX_GROUP_EVENTS` events; None once stopped and empty."""
+        with self._changed:
+            while not self._waiting:
+                if self._stopping:
+                    return None
+                self._changed.wait()
+            group = [self._waiting.popleft()]
+            events = group[0].prepared.count
+            while self._waiting and events + self._waiting[0].prepared.count <= MAX_GROUP_EVENTS:
+                job = self._waiting.popleft()
+                group.append(job)
+                events += job.prepared.count
+            return group
+
+    def _write(self, group: list[_Job]) -> None:
+        try:
+            with self._sessions() as session:
+                for job in group:
+                    self._write_one(session, job)
+                session.commit()
+        except BaseException as error:  # the transaction failed as a whole: nothing was stored
+            for job in group:
+                if not job.future.done():
+                    job.future.set_exception(error)
+            if not isinstance(error, Exception):
+                raise
+            log.warning("a group of %d captures was not stored: %s", len(group), error)
+            return
+        for job in group:
+            if not job.future.done():
+                assert job.accepted is not None
+                job.future.set_result(job.accepted)
+
+    def _write_one(self, session: Session, job: _Job) -> None:
+        """Writes one capture in a savepoint; a capture that fails is answered with its error
+        at once (its savepoint rolled back, the others' writes kept)."""
+        for _ in range(_ATTEMPTS):
+            savepoint = session.begin_nested()
+            try:
+                job.accepted = write_events(session, self._chain, job.prepared)
+                savepoint.commit()
+                return
+            except IntegrityError:
+                # A concurrent writer got there first (PostgreSQL; on SQLite none writes meanwhile).
+                savepoint.rollback()
+            except Exception as error:
+                savepoint.rollback()
+                job.future.set_exception(error)
+                return
+        job.future.set_exception(job.prepared.conflict())
