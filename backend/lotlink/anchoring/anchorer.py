@@ -76,7 +76,9 @@ class Anchorer:
     ) -> None:
         self.settings = settings
         self.engine = engine
-        self.sessions: sessionmaker[Session] = make_session_factory(engine)
+        # Its writes go first at SQLite's writer gate: the outbox drains however fast captures
+        # arrive (which then wait their turn: back-pressure, not an ever-growing backlog).
+        self.sessions: sessionmaker[Session] = make_session_factory(engine, writer_priority=True)
         self.contract = contract
         self.chain_id = chain_id
         self.relayer = relayer

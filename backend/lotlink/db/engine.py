@@ -26,6 +26,10 @@ from lotlink.errors import DatabaseBusyError, DatabaseError
 #: Execution option marking a connection's transactions read-only (SQLite: deferred BEGIN).
 READ_ONLY_OPTION = "lotlink_read_only"
 
+#: Execution option giving a connection's writes priority at SQLite's writer gate (the
+#: anchorer's: see `lotlink.db.writer_gate.WriterGate`).
+WRITER_PRIORITY_OPTION = "lotlink_writer_priority"
+
 #: How long (milliseconds) SQLite itself waits for a lock before giving up (the writer gate has
 #: already queued writers; this covers what it cannot see, e.g. a checkpoint of the WAL).
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -113,9 +117,12 @@ def make_engine(url: str | URL, **engine_options: Any) -> Engine:
     return create_engine(parsed, **engine_options)
 
 
-def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+def make_session_factory(engine: Engine, *, writer_priority: bool = False) -> sessionmaker[Session]:
     """Sessions bound to ``engine``. Objects stay readable after commit (no expiry), because
-    services commit and then hand the rows to response schemas."""
+    services commit and then hand the rows to response schemas. `writer_priority`: their
+    writes go first at SQLite's writer gate."""
+    if writer_priority:
+        engine = engine.execution_options(**{WRITER_PRIORITY_OPTION: True})
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
@@ -187,7 +194,8 @@ def _install_sqlite_hooks(
         if connection.get_execution_options().get(READ_ONLY_OPTION, False):
             connection.exec_driver_sql("BEGIN")
             return
-        if not gate.acquire(timeout=SQLITE_WRITER_QUEUE_SECONDS):
+        priority = connection.get_execution_options().get(WRITER_PRIORITY_OPTION, False)
+        if not gate.acquire(timeout=SQLITE_WRITER_QUEUE_SECONDS, priority=priority):
             raise DatabaseBusyError(waited=SQLITE_WRITER_QUEUE_SECONDS)
         try:
             connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -19,37 +19,58 @@ from pathlib import Path
 
 
 class WriterGate:
-    """Held from a write transaction's BEGIN to its end (see the module's docstring)."""
+    """Held from a write transaction's BEGIN to its end (see the module's docstring).
+
+    A writer with priority (the anchorer, draining the outbox) holds a turnstile beside the
+    lock file while it waits, and writers without priority pass the turnstile before they
+    queue: while a priority writer waits, the others stop there, so it is next but for those
+    already queued. Without it, captures arriving faster than they could be anchored kept the
+    anchorer waiting for most of its turns, and the backlog of unanchored events grew without
+    bound; with it, a burst is slowed to what can be anchored.
+    """
 
     def __init__(self, lock_file: Path | None) -> None:
         self._threads = threading.Lock()
         self._lock_file = lock_file  # None: a database of this process alone (in memory)
-        self._fd: int | None = None
+        self._fds: tuple[int, int] | None = None
         self._pid: int | None = None
 
-    def acquire(self, *, timeout: float) -> bool:
+    def acquire(self, *, timeout: float, priority: bool = False) -> bool:
         """Waits up to `timeout` seconds for this process's earlier writers (False if they
         keep it longer), then for other processes' writers, each holding it one transaction."""
         if not self._threads.acquire(timeout=timeout):
             return False
         if self._lock_file is not None:
             try:
-                fcntl.flock(self._descriptor(), fcntl.LOCK_EX)
+                gate, turnstile = self._descriptors()
+                if priority:
+                    fcntl.flock(turnstile, fcntl.LOCK_EX)
+                    try:
+                        fcntl.flock(gate, fcntl.LOCK_EX)
+                    finally:
+                        fcntl.flock(turnstile, fcntl.LOCK_UN)
+                else:
+                    fcntl.flock(turnstile, fcntl.LOCK_SH)  # waits while a priority writer waits
+                    fcntl.flock(turnstile, fcntl.LOCK_UN)
+                    fcntl.flock(gate, fcntl.LOCK_EX)
             except BaseException:
                 self._threads.release()
                 raise
         return True
 
     def release(self) -> None:
-        if self._lock_file is not None and self._fd is not None:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
+        if self._lock_file is not None and self._fds is not None:
+            fcntl.flock(self._fds[0], fcntl.LOCK_UN)
         self._threads.release()
 
-    def _descriptor(self) -> int:
-        # Opened once per process: a forked child sharing its parent's open file would share
-        # its lock too, so it opens its own. Called with the threads' lock held.
-        if self._fd is None or self._pid != os.getpid():
+    def _descriptors(self) -> tuple[int, int]:
+        """The lock file's and the turnstile's descriptors. Opened once per process: a forked
+        child sharing its parent's open files would share their locks too, so it opens its
+        own. Called with the threads' lock held."""
+        if self._fds is None or self._pid != os.getpid():
             assert self._lock_file is not None
-            self._fd = os.open(self._lock_file, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            turnstile = self._lock_file.with_name(self._lock_file.name + ".priority")
+            flags = os.O_RDWR | os.O_CREAT | os.O_CLOEXEC
+            self._fds = (os.open(self._lock_file, flags, 0o600), os.open(turnstile, flags, 0o600))
             self._pid = os.getpid()
-        return self._fd
+        return self._fds

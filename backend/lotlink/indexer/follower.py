@@ -23,7 +23,7 @@ from sqlalchemy.exc import OperationalError
 from web3 import HTTPProvider, Web3
 
 from lotlink.config import Settings
-from lotlink.db.engine import READ_ONLY_OPTION
+from lotlink.db.engine import READ_ONLY_OPTION, WRITER_PRIORITY_OPTION
 from lotlink.errors import ChainReorgedError, ChainRpcError, LotlinkError, ReorgTooDeepError
 from lotlink.indexer.anchors import count_unresolved, settle_batch
 from lotlink.indexer.apply import apply_logs
@@ -113,7 +113,9 @@ class Follower:
         manifest_retry: RetryPolicy | None = None,
         use_eth_abi: bool = False,
     ) -> None:
-        self.engine = engine
+        # Its writes go first at SQLite's writer gate, as the anchorer's do: the index keeps up
+        # with the chain however fast captures arrive.
+        self.engine = engine.execution_options(**{WRITER_PRIORITY_OPTION: True})
         self.rpc = RpcClient(rpc_url)
         # For the signers' roles when the node keeps no state for a batch's block (a few reads
         # per batch: the lean client is not worth it there; see `check_roles`).
