@@ -111,6 +111,12 @@ def make_engine(url: str | URL, **engine_options: Any) -> Engine:
             engine_options.setdefault("max_overflow", 64)
         engine_options.setdefault("connect_args", {})["factory"] = _GatedConnection
         engine = create_engine(parsed, **engine_options)
+        # An executemany of rows is sent as multi-row INSERTs (SQLAlchemy's "insertmanyvalues",
+        # which SQLite's dialect uses only with RETURNING): one statement per page of rows instead
+        # of one per row. pysqlite lets go of the interpreter lock for every statement it steps,
+        # and the writer, holding the database's one write lock, then queued to get it back
+        # behind the request threads hashing, once per row.
+        engine.dialect.use_insertmanyvalues_wo_returning = True
         _install_sqlite_hooks(engine, _writer_gate(parsed), _wal_checkpoints(parsed))
         return engine
     engine_options.setdefault("pool_pre_ping", True)

@@ -166,7 +166,7 @@ class Follower:
         """Apply the next range (or roll back a reorg); True while more is waiting."""
         head = self.fetcher.head()
         target = head - self.confirmations
-        with self.engine.connect() as conn:
+        with self._reading() as conn:  # never the writer's turn just to read where it is
             cursor = load_cursor(conn)
         if cursor is None:
             cursor = self._initial_cursor()
@@ -391,7 +391,7 @@ class Follower:
     # ---------------------------------------------------------------------------------- reorgs
 
     def _roll_back_reorg(self, cursor: Cursor) -> None:
-        with self.engine.connect() as conn:
+        with self._reading() as conn:
             kept = kept_blocks(conn)
         chain = self.fetcher.headers([number for number, _ in kept])
         ancestor = next(
