@@ -28,8 +28,8 @@ from lotlink.services.checkpoints import Accepted, PreparedEvents, write_events
 
 #: Events one transaction stores at most (captures are never split; one larger goes alone).
 #: Bounded so that the anchorer, whose writes go first at SQLite's writer gate, never waits
-#: long behind a group (about 0.1 s for 500 events under a burst).
-MAX_GROUP_EVENTS = 500
+#: long behind a group (tens of milliseconds under a burst).
+MAX_GROUP_EVENTS = 200
 _ATTEMPTS = 5
 
 log = logging.getLogger("lotlink.capture_writer")
