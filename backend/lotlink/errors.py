@@ -129,6 +129,17 @@ class DatabaseBusyError(LotlinkError):
         super().__init__(f"the database is busy: no turn to write after {waited:.0f} s; retry")
 
 
+class WriterStoppedError(LotlinkError):
+    """Raised when a capture arrives after this process's capture writer has stopped (the
+    service is shutting down); another process, or this one restarted, takes it."""
+
+    retryable = True
+    retry_after = 5
+
+    def __init__(self) -> None:
+        super().__init__("this service process is stopping and stores no more captures; retry")
+
+
 class InvalidGs1KeyError(LotlinkError):
     """Raised when a GTIN, GLN or lot code is malformed or fails its check digit."""
 

@@ -9,7 +9,7 @@ from sqlalchemy import event, select
 
 from fixtures.writepath import WritePath, gln, gtin
 from lotlink.epcis.build import CONTEXT, PREVIOUS
-from lotlink.errors import StaleHeadError
+from lotlink.errors import StaleHeadError, WriterStoppedError
 from lotlink.models import Checkpoint, Lot, OutboxEntry
 from lotlink.services.actors import get_actor
 from lotlink.services.capture_writer import CaptureWriter
@@ -102,5 +102,27 @@ def test_a_stopped_writer_stores_what_was_waiting_and_takes_no_more(
     writer.start()
     writer.stop()
     assert future.result(timeout=0)[0].created
-    with pytest.raises(RuntimeError, match="stopped"):
+    with pytest.raises(WriterStoppedError, match="stopping"):
         writer.submit(prepared)
+
+
+def test_a_capture_cancelled_while_waiting_is_never_written(write_path: WritePath) -> None:
+    supplier = write_path.actor(Role.SUPPLIER)
+    lot = write_path.lot(supplier, gtin(64), "GROUP-4")
+    with write_path.session() as session:
+        actor = get_actor(session, supplier.address)
+        dropped, kept = (
+            prepare_capture(session, write_path.chain, actor, _document(lot, m), signatures=None)
+            for m in (6, 7)
+        )
+    writer = CaptureWriter(write_path.sessions, write_path.chain)
+    cancelled, written = writer.submit(dropped), writer.submit(kept)
+    assert cancelled.cancel()  # the request went away before the writer took it
+    writer.start()
+    try:
+        record = written.result(timeout=60)[0].checkpoint
+    finally:
+        writer.stop()
+    assert record.previous == {lot["lot_key"]: None}  # the cancelled one is not its head
+    with write_path.session() as session:
+        assert list(session.scalars(select(Checkpoint.digest))) == [record.digest]

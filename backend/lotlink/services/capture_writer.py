@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from lotlink.errors import WriterStoppedError
 from lotlink.services.chain_access import ChainAccess
 from lotlink.services.checkpoints import Accepted, PreparedEvents, write_events
 
@@ -62,35 +63,44 @@ class CaptureWriter:
         with self._changed:
             self._stopping = True
             self._changed.notify()
-        self._thread.join()
+        if self._thread.ident is not None:
+            self._thread.join()
 
     def submit(self, prepared: PreparedEvents) -> Future[list[Accepted]]:
         """Queues a prepared capture; the future holds its events' records once committed."""
         job = _Job(prepared)
         with self._changed:
-            if self._stopping:
-                raise RuntimeError("the capture writer has stopped")
+            ended = self._thread.ident is not None and not self._thread.is_alive()
+            if self._stopping or ended:
+                raise WriterStoppedError()
             self._waiting.append(job)
             self._changed.notify()
         return job.future
 
     def _run(self) -> None:
         while (group := self._next_group()) is not None:
-            self._write(group)
+            if group:
+                self._write(group)
 
     def _next_group(self) -> list[_Job] | None:
-        """Every capture waiting, up to `MAX_GROUP_EVENTS` events; None once stopped and empty."""
+        """Every capture waiting, up to `MAX_GROUP_EVENTS` events (none if all were cancelled);
+        None once stopped and nothing waits."""
         with self._changed:
             while not self._waiting:
                 if self._stopping:
                     return None
                 self._changed.wait()
-            group = [self._waiting.popleft()]
-            events = group[0].prepared.count
-            while self._waiting and events + self._waiting[0].prepared.count <= MAX_GROUP_EVENTS:
+            group: list[_Job] = []
+            events = 0
+            while self._waiting and (
+                not group or events + self._waiting[0].prepared.count <= MAX_GROUP_EVENTS
+            ):
                 job = self._waiting.popleft()
-                group.append(job)
-                events += job.prepared.count
+                # A capture whose request was cancelled meanwhile is dropped, never written;
+                # once running, one can no longer be cancelled.
+                if job.future.set_running_or_notify_cancel():
+                    group.append(job)
+                    events += job.prepared.count
             return group
 
     def _write(self, group: list[_Job]) -> None:
