@@ -126,3 +126,37 @@ def test_a_capture_cancelled_while_waiting_is_never_written(write_path: WritePat
     assert record.previous == {lot["lot_key"]: None}  # the cancelled one is not its head
     with write_path.session() as session:
         assert list(session.scalars(select(Checkpoint.digest))) == [record.digest]
+
+
+def test_captures_that_all_succeed_are_written_with_one_statement_per_step(
+    write_path: WritePath,
+) -> None:
+    supplier = write_path.actor(Role.SUPPLIER)
+    lots = [write_path.lot(supplier, gtin(65 + i), f"GROUP-{5 + i}") for i in range(3)]
+    with write_path.session() as session:
+        actor = get_actor(session, supplier.address)
+        prepared = [
+            prepare_capture(session, write_path.chain, actor, _document(lot, 8), signatures=None)
+            for lot in lots
+        ]
+    engine = write_path.sessions.kw["bind"]
+    inserts: list[str] = []
+
+    def note(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO CHECKPOINT "):
+            inserts.append(statement)
+
+    event.listen(engine, "before_cursor_execute", note)
+    writer = CaptureWriter(write_path.sessions, write_path.chain)
+    try:
+        futures = [writer.submit(p) for p in prepared]
+        writer.start()
+        records = [f.result(timeout=60)[0].checkpoint for f in futures]
+    finally:
+        writer.stop()
+        event.remove(engine, "before_cursor_execute", note)
+    assert len(inserts) == 1  # the three captures' events in one INSERT
+    assert [r.primary_lot_key for r in records] == [lot["lot_key"] for lot in lots]
+    with write_path.session() as session:
+        heads = {lot.lot_key: lot.head_digest for lot in session.scalars(select(Lot))}
+    assert all(heads[r.primary_lot_key] == r.digest for r in records)

@@ -2,12 +2,13 @@
 
 A capture's events are prepared in its request's thread (validated, hashed, signatures
 checked: `lotlink.services.submissions.prepare_capture`), then handed to this process's one
-`CaptureWriter`. Its thread takes every capture waiting, writes each in a SAVEPOINT of one
-transaction (`write_events`) and commits them together, then answers each. On SQLite, whose
-one writer every process takes turns at, a commit is an fsync of the log, and each turn has a
-fixed cost (the lots' lock, the stored-digest check, BEGIN and COMMIT): under a burst the
-captures arriving while another writer held the lock now share one turn instead of queueing for
-one each. A capture stays all or none: one that fails (a stale head, a signature that does not
+`CaptureWriter`. Its thread takes every capture waiting and stores them in one transaction,
+committed once, then answers each: all together, one statement per step (`write_captures`),
+or, if any fails, each in a SAVEPOINT of its own (`write_events`). On SQLite, whose one writer
+every process takes turns at, a commit is an fsync of the log, and each turn has a fixed cost
+(the lots' lock, the stored-digest check, BEGIN and COMMIT): under a burst the captures
+arriving while another writer held the lock now share one turn instead of queueing for one
+each. A capture stays all or none: one that fails (a stale head, a signature that does not
 recover) is rolled back to its savepoint and answered with its error; the others are committed.
 Nothing is answered before the commit has returned.
 """
@@ -25,7 +26,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from lotlink.errors import WriterStoppedError
 from lotlink.services.chain_access import ChainAccess
-from lotlink.services.checkpoints import Accepted, PreparedEvents, write_events
+from lotlink.services.checkpoints import (
+    Accepted,
+    PreparedEvents,
+    write_captures,
+    write_events,
+)
 
 #: Events one transaction stores at most (captures are never split; one larger goes alone).
 #: Bounded so that the anchorer, whose writes go first at SQLite's writer gate, never waits
@@ -106,8 +112,9 @@ class CaptureWriter:
     def _write(self, group: list[_Job]) -> None:
         try:
             with self._sessions() as session:
-                for job in group:
-                    self._write_one(session, job)
+                if not self._write_together(session, group):
+                    for job in group:
+                        self._write_one(session, job)
                 session.commit()
         except BaseException as error:  # the transaction failed as a whole: nothing was stored
             for job in group:
@@ -121,6 +128,24 @@ class CaptureWriter:
             if not job.future.done():
                 assert job.accepted is not None
                 job.future.set_result(job.accepted)
+
+    def _write_together(self, session: Session, group: list[_Job]) -> bool:
+        """Writes the whole group with one statement per step (`write_captures`), in one
+        savepoint; False, with nothing kept, if any capture failed: each is then written alone.
+        (Every statement lets go of the interpreter lock, which the writer, holding the
+        database's one writer, then waits to get back behind the request threads hashing.)"""
+        if len(group) < 2:
+            return False
+        savepoint = session.begin_nested()
+        try:
+            written = write_captures(session, self._chain, [job.prepared for job in group])
+            savepoint.commit()
+        except Exception:
+            savepoint.rollback()
+            return False
+        for job, accepted in zip(group, written, strict=True):
+            job.accepted = accepted
+        return True
 
     def _write_one(self, session: Session, job: _Job) -> None:
         """Writes one capture in a savepoint; a capture that fails is answered with its error
