@@ -140,7 +140,9 @@ def test_chain_fixture_lets_a_test_change_the_chain(chain: AnvilChain) -> None:
         "nonce": _base_nonce[sender.address],
         "chainId": chain.chain_id,
     }
-    chain.w3.eth.send_raw_transaction(sender.sign_transaction(transaction).raw_transaction)
+    sent = chain.w3.eth.send_raw_transaction(sender.sign_transaction(transaction).raw_transaction)
+    # Mined before the count is read: anvil may answer the send before its block is sealed.
+    chain.w3.eth.wait_for_transaction_receipt(sent, timeout=30)
     assert chain.w3.eth.get_transaction_count(sender.address) == _base_nonce[sender.address] + 1
 
 
