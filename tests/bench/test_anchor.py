@@ -30,4 +30,5 @@ def test_bench_anchor_posts_every_event_until_its_receipt_is_stored() -> None:
     cpu = f.burst_cpu_us_per_event
     assert set(cpu) == {"clients", "web workers", "serving process", "anvil"}
     assert cpu["web workers"] > 0 and all(us >= 0 for us in cpu.values()), cpu
+    assert len(f.burst_worker_shares) == 2 and abs(sum(f.burst_worker_shares) - 1) < 1e-9
     assert any("all anchored" in line for line in lines)

@@ -274,6 +274,9 @@ class AnchorFigures:
     workers: int
     cores: int
     burst_cpu_us_per_event: dict[str, float]  # CPU µs per burst event, by process group
+    # Each web worker's share of the web workers' CPU in the burst, largest first: the clients'
+    # keep-alive connections are spread by whichever worker accepts first, not evenly.
+    burst_worker_shares: list[float]
 
 
 def _setup(settings: Settings, lots: int) -> tuple[str, LocalAccount, Domain, list[ClientLot]]:
@@ -332,8 +335,10 @@ def measure_anchor(
             with serve(settings, port=free_port(), workers=workers, background=True) as service:
                 base = service.base
                 groups = _process_groups(service.pid)
+                each_worker = {str(pid): [pid] for pid in groups["web workers"]}
                 progress("burst: posting")
                 cpu_before = CpuSnapshot.of(groups)
+                workers_before = CpuSnapshot.of(each_worker)
                 began = time.perf_counter()
                 began_epoch = time.time()
                 _run_clients(base, token, burst, pace=None)
@@ -343,6 +348,7 @@ def measure_anchor(
                 burst_done = _await_receipts(settings, burst_digests, timeout=600)
                 anchored = max(burst_done.values()) - began_epoch
                 burst_cpu = CpuSnapshot.of(groups).since(cpu_before)
+                worker_cpu = CpuSnapshot.of(each_worker).since(workers_before)
                 burst_latency = _latencies(burst, burst_done)
 
                 progress(f"burst: all anchored after {anchored:.1f} s; steady run")
@@ -378,6 +384,9 @@ def measure_anchor(
         burst_cpu_us_per_event={
             name: seconds * 1e6 / len(burst_digests) for name, seconds in burst_cpu.items()
         },
+        burst_worker_shares=sorted(
+            (used / (sum(worker_cpu.values()) or 1) for used in worker_cpu.values()), reverse=True
+        ),
     )
 
 

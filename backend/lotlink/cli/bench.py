@@ -117,6 +117,9 @@ def anchor(
     cpu = f.burst_cpu_us_per_event
     parts = ", ".join(f"{name} {us:,.0f}" for name, us in cpu.items())
     typer.echo(f"  CPU µs per event: {parts}; all {sum(cpu.values()):,.0f}")
+    if len(f.burst_worker_shares) > 1:
+        shares = " / ".join(f"{share:.0%}" for share in f.burst_worker_shares)
+        typer.echo(f"  web workers' shares of their CPU: {shares}")
     typer.echo(f"steady: {f.steady_events:,} events at {f.steady_rate:,} events/s")
     typer.echo(
         f"  POST->receipt: p50 {f.steady_p50_s:.2f} s, p95 {f.steady_p95_s:.2f} s, "
