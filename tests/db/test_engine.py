@@ -81,3 +81,31 @@ def test_cli_commands_have_help() -> None:
         result = runner.invoke(app, [*command, "--help"])
         assert result.exit_code == 0
         assert "Usage" in result.output
+
+
+def test_sqlite_executemany_inserts_are_multi_row_statements(tmp_path: Path) -> None:
+    """Many rows go in one INSERT statement, not one statement per row: pysqlite lets go of the
+    interpreter lock for each statement, and a writer holding SQLite's lock then queued to get
+    it back behind the request threads once per row."""
+    from sqlalchemy import Column, Integer, MetaData, String, Table, event, insert, select
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'rows.db'}")
+    metadata = MetaData()
+    table = Table("t", metadata, Column("id", Integer, primary_key=True), Column("v", String))
+    metadata.create_all(engine)
+    statements: list[str] = []
+
+    def note(
+        _conn: object, _cursor: object, sql: str, _params: object, _ctx: object, many: bool
+    ) -> None:
+        if sql.startswith("INSERT"):
+            statements.append(sql)
+
+    event.listen(engine, "before_cursor_execute", note)
+    with engine.begin() as conn:
+        conn.execute(insert(table), [{"id": i, "v": str(i)} for i in range(50)])
+        assert conn.execute(select(table.c.v).order_by(table.c.id)).scalars().all() == [
+            str(i) for i in range(50)
+        ]
+    assert len(statements) == 1 and statements[0].count("(?, ?)") == 50  # all rows, one statement
+    engine.dispose()
