@@ -14,12 +14,12 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from anchoring.processes import OwnChain, no_state_at, own_chain_at, restart
+from fixtures.indexing import index_to_head
 from fixtures.world import World
 from lotlink.anchoring.manifest import ManifestStore, build_manifest
 from lotlink.chain.deploy import load_deployment
 from lotlink.chain.node import dev_accounts
 from lotlink.db import make_engine, upgrade_database
-from lotlink.indexer.service import make_follower
 from lotlink.models import Batch, ManifestStatus
 from lotlink.vocabulary import Role
 
@@ -52,13 +52,7 @@ def _index(chain: OwnChain, url: str) -> Engine:
     the follower `lotlink reindex` makes."""
     upgrade_database(url)
     engine = make_engine(url)
-    deployment = load_deployment(chain.settings.deployment_file)
-    assert deployment is not None
-    follower = make_follower(chain.settings, engine, deployment)
-    try:
-        follower.catch_up()
-    finally:
-        follower.close()
+    index_to_head(chain.settings, engine)
     return engine
 
 

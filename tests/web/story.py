@@ -12,11 +12,10 @@ from typing import Any
 from eth_utils import keccak
 from sqlalchemy import update
 
+from fixtures.indexing import index_to_head
 from fixtures.writepath import Party, WritePath, gtin
 from lotlink.anchoring.anchorer import Anchorer
-from lotlink.chain.deploy import load_deployment
 from lotlink.gs1.digital_link import DigitalLink
-from lotlink.indexer.service import make_follower
 from lotlink.models import Checkpoint, Recall
 from lotlink.vocabulary import CertificateKind, Role, SubjectKind
 
@@ -49,13 +48,7 @@ def anchor_and_index(wp: WritePath) -> None:
     """Anchors every accepted event now and indexes the chain up to its head."""
     engine = wp.sessions.kw["bind"]
     Anchorer.from_settings(wp.settings, engine=engine, relayer=wp.chain.relayer).drain()
-    deployment = load_deployment(wp.settings.deployment_file)
-    assert deployment is not None
-    follower = make_follower(wp.settings, engine, deployment)
-    try:
-        follower.catch_up()
-    finally:
-        follower.close()
+    index_to_head(wp.settings, engine)
 
 
 def write_story(wp: WritePath) -> Story:
