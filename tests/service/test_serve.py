@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -12,12 +13,16 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import pytest
+import uvicorn
 from web3 import Web3
 
 from fixtures.anvil import free_port
 from lotlink.bench.cpu import children, command_of
 from lotlink.chain.compile import load_artifact
 from lotlink.chain.node import dev_accounts, port_in_use
+from lotlink.errors import LotlinkError
+from lotlink.supervision import WebWorkers
 from lotlink.vocabulary import Role
 
 LOTLINK = [sys.executable, "-m", "lotlink.cli"]
@@ -109,12 +114,61 @@ def _alive(pid: int) -> bool:
     return True
 
 
+_LISTEN, _ESTABLISHED = "0A", "01"  # TCP states as /proc/net/tcp writes them
+
+
+def _tcp_sockets(port: int) -> dict[int, str]:
+    """inode -> TCP state of every socket whose local port is `port`."""
+    found: dict[int, str] = {}
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) == port:
+                found[int(fields[9])] = fields[3]
+    return found
+
+
+def _listening(port: int) -> set[int]:
+    return {inode for inode, state in _tcp_sockets(port).items() if state == _LISTEN}
+
+
+def _socket_inodes(pid: int) -> set[int]:
+    """The inodes of the sockets process `pid` holds open."""
+    inodes: set[int] = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue  # closed meanwhile
+        if target.startswith("socket:["):
+            inodes.add(int(target.removeprefix("socket:[").removesuffix("]")))
+    return inodes
+
+
+def _connections_per_worker(port: int, workers: set[int], clients: int) -> dict[int, int]:
+    """Opens `clients` connections at once (as a burst of keep-alive clients does), has each
+    answered, and counts the ones each worker accepted."""
+    connections = [socket.create_connection(("127.0.0.1", port)) for _ in range(clients)]
+    try:
+        for connection in connections:
+            connection.sendall(b"GET /no/such/page HTTP/1.1\r\nHost: lotlink\r\n\r\n")
+        for connection in connections:
+            connection.settimeout(30)
+            assert connection.recv(12).startswith(b"HTTP/1.1 404")
+        established = {i for i, state in _tcp_sockets(port).items() if state == _ESTABLISHED}
+        return {pid: len(_socket_inodes(pid) & established) for pid in workers}
+    finally:
+        for connection in connections:
+            connection.close()
+
+
 def test_web_workers_serve_beside_one_background_and_end_with_the_serving_process(
     tmp_path: Path,
 ) -> None:
-    """`lotlink serve --workers 2`: two web workers answer, the indexer runs once beside them
-    (in the serving process, not in a worker), and killing the serving process outright
-    (SIGKILL: no chance to stop them) still ends the workers, freeing the port."""
+    """`lotlink serve --workers 2`: two web workers answer, each on its own listening socket, so
+    a burst of new connections is spread across both; the indexer runs once beside them (in
+    the serving process, not in a worker), and killing the serving process outright (SIGKILL:
+    no chance to stop them) still ends the workers, freeing the port."""
     with serving(tmp_path, workers=2) as (base, process, _):
         health = httpx.get(f"{base}/healthz").json()
         assert health["status"] == "ok", health
@@ -126,6 +180,28 @@ def test_web_workers_serve_beside_one_background_and_end_with_the_serving_proces
         assert health["indexer"]["cursor_block"] is not None, health
         workers = {pid for pid in children(process.pid) if "spawn_main" in command_of(pid)}
         assert len(workers) == 2
+        port = int(base.rsplit(":", 1)[1])
+        deadline = time.monotonic() + 60
+        while len(listening := _listening(port)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)  # the first worker up answered /healthz; the second is starting
+        assert len(listening) == 2, "one listening socket per worker"
+        assert all(len(_socket_inodes(pid) & listening) == 1 for pid in workers)
+        # The kernel hashes each connection to a socket: all but a 32/0 or 31/1 split (odds
+        # about one in 10^5) leaves each worker 4 or more; a shared socket gave one worker all.
+        accepted = _connections_per_worker(port, workers, clients=32)
+        assert sum(accepted.values()) == 32, accepted
+        assert min(accepted.values()) >= 4, accepted
+        # A worker that dies is replaced, on a listening socket of its own again.
+        os.kill(min(workers), signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            now = {pid for pid in children(process.pid) if "spawn_main" in command_of(pid)}
+            if len(now) == 2 and now != workers and len(_listening(port)) == 2:
+                break
+            time.sleep(0.2)
+        assert len(now) == 2 and min(workers) not in now and len(_listening(port)) == 2
+        assert httpx.get(f"{base}/healthz").status_code == 200
+        workers = now
         anvil = [pid for pid in children(process.pid) if "anvil" in command_of(pid)]
         process.kill()
         process.wait(timeout=30)
@@ -134,10 +210,19 @@ def test_web_workers_serve_beside_one_background_and_end_with_the_serving_proces
             while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
                 time.sleep(0.1)
             assert not any(_alive(pid) for pid in workers)
-            port = int(base.rsplit(":", 1)[1])
             assert not port_in_use("127.0.0.1", port)
         finally:
             # The managed anvil outlives a SIGKILL (and workers would, were this broken).
             for pid in [*anvil, *workers]:
                 if _alive(pid):
                     os.kill(pid, signal.SIGKILL)
+
+
+def test_web_workers_refuse_a_port_already_taken_before_starting_any() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        workers = WebWorkers(uvicorn.Config("lotlink.main:create_served_app", port=port), 2)
+        with pytest.raises(LotlinkError) as refused:
+            workers.run()
+        assert str(refused.value) == f"cannot serve on 127.0.0.1:{port}: Address already in use"
+        assert workers.workers == []

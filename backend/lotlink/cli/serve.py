@@ -104,15 +104,16 @@ def _serve_with_workers(
     demo: bool,
     base_url: str,
 ) -> None:
-    """`processes` web workers under uvicorn's supervisor (which restarts a worker that dies),
-    answering requests only; this process runs the background work once, beside them."""
+    """`processes` web workers (`lotlink.supervision.WebWorkers`: each on its own listening
+    socket, restarted if it dies), answering requests only; this process runs the background
+    work once, beside them."""
     import uvicorn
     from web3 import HTTPProvider, Web3
 
     from lotlink.background import start_background
     from lotlink.db.engine import make_engine, make_session_factory
     from lotlink.services.chain_access import ChainAccess
-    from lotlink.supervision import SERVING_PROCESS_ENV
+    from lotlink.supervision import SERVING_PROCESS_ENV, WebWorkers
 
     engine = make_engine(settings.effective_database_url)
     w3 = Web3(HTTPProvider(settings.effective_rpc_url, request_kwargs={"timeout": 5}))
@@ -131,7 +132,7 @@ def _serve_with_workers(
     try:
         if demo:
             _start_demo(lambda: (make_session_factory(engine), chain), settings, base_url)
-        uvicorn.run(
+        config = uvicorn.Config(
             "lotlink.main:create_served_app",
             factory=True,
             host=host,
@@ -143,6 +144,7 @@ def _serve_with_workers(
             # ping; uvicorn's 5 s default would kill and restart it at startup.
             timeout_worker_healthcheck=60,
         )
+        WebWorkers(config, processes).run()
     finally:
         background.stop()
         engine.dispose()
