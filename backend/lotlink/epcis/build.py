@@ -248,16 +248,26 @@ def finish_event(event: Mapping[str, Any], digest: bytes) -> dict[str, Any]:
     return dict([items[0], ("eventID", digest_to_hash_id(digest)), *items[1:]])
 
 
+#: `json.dumps(…, ensure_ascii=False, separators=(",", ":"))`, made once: every stored event
+#: is serialised with it, and `json.dumps` builds a new encoder per call given any option.
+_COMPACT_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
+@lru_cache(maxsize=64)  # every event of a capture is stored with the same creation date
+def _creation_date(created: datetime) -> str:
+    return format_event_time(created.astimezone(UTC))
+
+
 def stored_document(event: Mapping[str, Any], *, context: Any, created: datetime) -> str:
     """The stored form: a one-event EPCISDocument, serialised compactly in the event's key order."""
     document = {
         "@context": context,
         "type": "EPCISDocument",
         "schemaVersion": "2.0",
-        "creationDate": format_event_time(created.astimezone(UTC)),
-        "epcisBody": {"eventList": [dict(event)]},
+        "creationDate": _creation_date(created),
+        "epcisBody": {"eventList": [event if type(event) is dict else dict(event)]},
     }
-    return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+    return _COMPACT_JSON.encode(document)
 
 
 def stored_event(epcis_json: str) -> tuple[dict[str, Any], Any]:
