@@ -283,17 +283,12 @@ class Follower:
 
     def resolve_manifest(self, anchor: BatchAnchor) -> ManifestResult:
         """The manifest of `anchor`, fetched and checked, signers' roles asked of the chain."""
-        batch = table_of(Batch)
-        with self._reading() as conn:
-            stored = conn.execute(
-                select(batch.c.manifest).where(batch.c.root == anchor.root)
-            ).scalar()
         result = self.manifests.resolve(
             anchor,
             chain_id=self.chain_id,
             contract=self.address,
             held=self._held,
-            stored=None if stored is None else stored.encode("utf-8"),
+            stored=lambda: self._stored_manifest(anchor.root),
         )
         try:
             return check_roles(
@@ -308,6 +303,13 @@ class Follower:
                 f"{error}",
                 source=result.source,
             )
+
+    def _stored_manifest(self, root: str) -> bytes | None:
+        """The manifest this database keeps for batch `root` (its anchorer's), if any."""
+        batch = table_of(Batch)
+        with self._reading() as conn:
+            text = conn.execute(select(batch.c.manifest).where(batch.c.root == root)).scalar()
+        return None if text is None else text.encode("utf-8")
 
     def _held(self, digests: list[str]) -> dict[str, tuple[str, str, str, str]]:
         checkpoint = table_of(Checkpoint)

@@ -14,7 +14,8 @@ something else) are retried with backoff, INVALID (the anchored bytes themselves
 
 What the live index skips, and why it may: an event this index holds exactly as the manifest
 states it is not re-checked (the write path checked it on acceptance), and bytes this process's
-anchorer built are not parsed again (the manifest it built is what parsing gives). Neither skips
+anchorer built are neither read back, hashed nor parsed again (it hashed them as it built them, and
+the manifest it built is what parsing gives). Neither skips
 a check against the chain: the hash, chain and contract, root and count, and roles always run.
 """
 
@@ -57,6 +58,8 @@ __all__ = ["LEAF_ENCODING", "ManifestResolver", "ManifestResult", "RetryPolicy"]
 #: A manifest of 65,536 events (the largest batch) with their EPCIS JSON stays far below this.
 MAX_MANIFEST_BYTES = 256 * 1024 * 1024
 _HAS_ROLE = function_signature_to_4byte_selector("hasRole(bytes32,address)")
+#: The source of a manifest this process's anchorer built (see `ManifestResolver.fetch`).
+BUILT_HERE = "the manifest this process built"
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,7 +168,7 @@ class ManifestResolver:
         chain_id: int,
         contract: str,
         held: Held | None = None,
-        stored: bytes | None = None,
+        stored: Callable[[], bytes | None] | None = None,
     ) -> ManifestResult:
         """The checked manifest of `anchor` (roles aside: see `check_roles`)."""
         content, source, problems, mismatched = self.fetch(
@@ -185,17 +188,24 @@ class ManifestResolver:
         )
 
     def fetch(
-        self, manifest_hash: str, uri: str, *, stored: bytes | None = None
+        self, manifest_hash: str, uri: str, *, stored: Callable[[], bytes | None] | None = None
     ) -> tuple[bytes | None, str | None, list[str], bool]:
         """(bytes hashing to `manifest_hash`, where they came from) or (None, the last source
         tried, what each source said, whether some source gave other bytes). Sources, in order:
-        the copy this database `stored` (the anchorer's own batches), the local store, the URI;
-        each is checked by its hash alike."""
+        the bytes this process's anchorer built (`built`), the copy this database `stored`
+        (read only when asked for: the anchorer's own batches), the local store, the URI; each
+        is checked by its hash alike, the built bytes when they were built."""
+        own = None if self.built is None else self.built.get(manifest_hash)
+        if own is not None:
+            # Hashed from these very bytes when they were built (`Manifest.manifest_hash`, the
+            # key `built` finds them by): reading a stored copy and hashing it again (a
+            # megabyte per thousand events) would only say the same thing.
+            return own.content, BUILT_HERE, [], False
         problems: list[str] = []
         mismatched = False
         source: str | None = None
         for read in (
-            lambda: (stored, "the database's copy" if stored is not None else None, None),
+            lambda: _stored_copy(stored),
             lambda: self._read_local(manifest_hash),
             lambda: self._fetch(uri),
         ):
@@ -245,6 +255,13 @@ class ManifestResolver:
         finally:
             if self.client is None:
                 client.close()
+
+
+def _stored_copy(
+    stored: Callable[[], bytes | None] | None,
+) -> tuple[bytes | None, str | None, str | None]:
+    content = None if stored is None else stored()
+    return content, "the database's copy" if content is not None else None, None
 
 
 def check_manifest(
