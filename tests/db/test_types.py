@@ -26,6 +26,10 @@ def test_sqlite_instants_read_back_aware_in_utc_and_compare_in_sql() -> None:
         # Text SQLite wrote itself (a CURRENT_TIMESTAMP default) reads back too.
         conn.execute(text("INSERT INTO t (id, at) VALUES (3, '2026-03-01 12:00:00')"))
         rows = dict(conn.execute(select(table.c.id, table.c.at)).all())
+        # Stored as SQLAlchemy's SQLite DATETIME writes it, in UTC, always with microseconds
+        # (text compares in time order only if every value has the same shape).
+        stored = dict(conn.execute(text("SELECT id, at FROM t WHERE id < 2")).all())
+        assert stored == {0: "2026-03-01 09:30:05.123456", 1: "2026-03-01 09:30:05.000000"}
         earlier = conn.execute(
             select(table.c.id).where(table.c.at < datetime(2026, 3, 1, 9, 30, 5, 1, tzinfo=UTC))
         ).scalars()
