@@ -14,7 +14,7 @@ Invariants:
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
@@ -442,9 +442,9 @@ def _signature(chain: ChainAccess, signer: Signer, draft: EventDraft, digest: by
 class _Prepared:
     """An accepted event's rows, all but its lot links' predecessors (the heads it follows)."""
 
-    draft: EventDraft
-    record: StoredCheckpoint  # `previous` filled in by `_NewRows.add`
+    event: dict[str, Any]  # as stored, with its eventID
     checkpoint: dict[str, Any]
+    lots: list[TouchedLot]  # each lot once, as its links store them
     documents: list[dict[str, Any]]
 
     @classmethod
@@ -459,35 +459,39 @@ class _Prepared:
     ) -> _Prepared:
         key = "0x" + digest.hex()
         event = finish_event(event, digest)
-        record = StoredCheckpoint(
-            digest=key,
-            event_id=digest_to_hash_id(digest),
-            kind=draft.kind,
-            status=CheckpointStatus.PENDING,
-            signer_address=signer.address.lower(),
-            signature="0x" + signature.hex(),
-            primary_lot_key=draft.primary.lot_key,
-            previous={},
-            record_time=now,
-            event=event,
-        )
         checkpoint = {
             "digest": key,
-            "event_id": record.event_id,
+            "event_id": digest_to_hash_id(digest),
             "epcis_json": stored_document(event, context=draft.context, created=now),
             "kind": draft.kind,
             "status": CheckpointStatus.PENDING,
             "record_time": now,
-            "primary_lot_key": record.primary_lot_key,
-            "signer_address": record.signer_address,
-            "signature": record.signature,
+            "primary_lot_key": draft.primary.lot_key,
+            "signer_address": signer.address.lower(),
+            "signature": "0x" + signature.hex(),
             **event_columns(event),
         }
         documents = [
             {"checkpoint_digest": key, "document_sha256": "0x" + sha}
             for sha in sorted(set(draft.documents))
         ]
-        return cls(draft, record, checkpoint, documents)
+        return cls(event, checkpoint, distinct_lots(list(draft.lots)), documents)
+
+    def record(self, previous: dict[str, str | None]) -> StoredCheckpoint:
+        """The event as the write answers it, following `previous` (lot key -> its head)."""
+        row = self.checkpoint
+        return StoredCheckpoint(
+            digest=row["digest"],
+            event_id=row["event_id"],
+            kind=row["kind"],
+            status=row["status"],
+            signer_address=row["signer_address"],
+            signature=row["signature"],
+            primary_lot_key=row["primary_lot_key"],
+            previous=previous,
+            record_time=row["record_time"],
+            event=self.event,
+        )
 
 
 class _NewRows:
@@ -503,16 +507,15 @@ class _NewRows:
 
     def add(self, prepared: _Prepared, heads: dict[str, str | None]) -> StoredCheckpoint:
         """Adds the event's rows, its lots' links following `heads`; its record."""
-        key = prepared.record.digest
-        lots = distinct_lots(list(prepared.draft.lots))
+        key = prepared.checkpoint["digest"]
         self.checkpoints.append(prepared.checkpoint)
         self.links.extend(
             {"lot_key": lot.lot_key, "checkpoint_digest": key, "prev_digest": heads[lot.lot_key],
              "quantity_milli": lot.quantity_milli, "unit": lot.unit}
-            for lot in lots
+            for lot in prepared.lots
         )  # fmt: skip
         self.documents.extend(prepared.documents)
-        return replace(prepared.record, previous={lot.lot_key: heads[lot.lot_key] for lot in lots})
+        return prepared.record({lot.lot_key: heads[lot.lot_key] for lot in prepared.lots})
 
     def insert(self, session: Session) -> None:
         if not self.checkpoints:
