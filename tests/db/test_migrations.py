@@ -20,7 +20,7 @@ from lotlink.db import (
     upgrade_database,
 )
 from lotlink.errors import DatabaseError, DatabaseNotMigratedError
-from lotlink.models import Base, ProblemReport
+from lotlink.models import Base, Batch, ProblemReport
 
 EXPECTED_TABLES = {
     "actor",
@@ -36,6 +36,7 @@ EXPECTED_TABLES = {
     "recall",
     "recall_lot",
     "batch",
+    "batch_manifest",
     "anchor_transaction",
     "outbox",
     "anchor_receipt",
@@ -144,3 +145,49 @@ def test_reports_stored_before_deadlines_get_the_default_ones(empty_database_url
     assert report.first_response_due_at == received + timedelta(hours=12)
     assert report.resolution_due_at == received + timedelta(hours=48)
     assert report.first_response_at is None and report.resolved_at is None
+
+
+def test_stored_manifests_move_to_their_table_and_back_with_nothing_lost(
+    empty_database_url: str,
+) -> None:
+    """0008 moves each batch's manifest out of its row, keeping every row that refers to the
+    batch (a copy of the table, dropped, would have deleted them through their foreign keys)."""
+    config = make_alembic_config(empty_database_url)
+    command.upgrade(config, "0007")
+    root, tx_hash, sent = "0x" + "ab" * 32, "0x" + "cd" * 32, "2026-11-01 00:00:00"
+    manifest = '{"format":"lotlink-batch-manifest","events":["é"]}'
+    engine = make_engine(empty_database_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO batch (root, manifest_hash, manifest, manifest_status,"
+                    " manifest_attempts, event_count, status, attempts, created_at)"
+                    " VALUES (:r, :r, :m, 'verified', 0, 1, 'sent', 1, :t)"
+                ),
+                {"r": root, "m": manifest, "t": sent},
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO anchor_transaction (tx_hash, batch_root, nonce, sent_at)"
+                    " VALUES (:h, :r, 7, :t)"
+                ),
+                {"h": tx_hash, "r": root, "t": sent},
+            )
+        upgrade_database(empty_database_url)
+        with engine.connect() as connection:
+            moved = connection.execute(text("SELECT root, content FROM batch_manifest")).all()
+            kept = connection.execute(text("SELECT tx_hash FROM anchor_transaction")).all()
+        assert [tuple(row) for row in moved] == [(root, manifest)]
+        assert [tuple(row) for row in kept] == [(tx_hash,)]
+        with Session(engine) as session:
+            assert session.scalars(select(Batch)).one().manifest == manifest
+
+        command.downgrade(config, "0007")
+        with engine.connect() as connection:
+            back = connection.execute(text("SELECT root, manifest FROM batch")).all()
+            kept = connection.execute(text("SELECT tx_hash FROM anchor_transaction")).all()
+        assert [tuple(row) for row in back] == [(root, manifest)]
+        assert [tuple(row) for row in kept] == [(tx_hash,)]
+    finally:
+        engine.dispose()

@@ -17,7 +17,7 @@ import threading
 from datetime import timedelta
 from typing import Self
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, exists, select
 from sqlalchemy.orm import Session, sessionmaker
 from web3 import HTTPProvider, Web3
 
@@ -35,7 +35,7 @@ from lotlink.chain.relayer import Relayer
 from lotlink.config import Settings
 from lotlink.db.engine import make_engine, make_session_factory
 from lotlink.errors import ChainIdMismatchError, DeploymentMissingError, LotlinkError
-from lotlink.models import Batch, BatchStatus
+from lotlink.models import Batch, BatchManifest, BatchStatus
 
 log = logging.getLogger("lotlink.anchoring")
 
@@ -174,7 +174,7 @@ class Anchorer:
                 select(Batch.root)
                 .where(
                     Batch.status.in_([BatchStatus.BUILT, BatchStatus.SENT]),
-                    Batch.manifest.is_not(None),
+                    exists().where(BatchManifest.root == Batch.root),
                 )
                 .order_by(Batch.created_at)
                 .limit(1)

@@ -30,6 +30,7 @@ from lotlink.db.bulk import chunks, table_of
 from lotlink.models import (
     Actor,
     Batch,
+    BatchManifest,
     BatchStatus,
     Checkpoint,
     CheckpointLot,
@@ -47,6 +48,7 @@ _OUTBOX = table_of(OutboxEntry)
 _CHECKPOINT = table_of(Checkpoint)
 _LINK = table_of(CheckpointLot)
 _BATCH = table_of(Batch)
+_MANIFEST = table_of(BatchManifest)
 _ACTOR = table_of(Actor)
 #: What a manifest entry needs of a checkpoint row.
 _EVENT_COLUMNS = (
@@ -168,7 +170,6 @@ class Batcher:
                         root=manifest.root,
                         manifest_hash=manifest.manifest_hash,
                         manifest_uri=self.destination.manifest_uri(manifest.root),
-                        manifest=manifest.text,
                         manifest_status=ManifestStatus.VERIFIED,
                         event_count=len(manifest.events),
                         status=BatchStatus.BUILT,
@@ -176,6 +177,7 @@ class Batcher:
                         attempts=0,
                     )
                 )
+                conn.execute(insert(_MANIFEST).values(root=manifest.root, content=manifest.text))
             moved = 0
             for chunk in chunks([row.id for row in rows]):
                 result = conn.execute(

@@ -29,6 +29,7 @@ from lotlink.db.bulk import chunks, table_of
 from lotlink.models import (
     AnchorReceipt,
     Batch,
+    BatchManifest,
     BatchStatus,
     Checkpoint,
     CheckpointStatus,
@@ -43,6 +44,7 @@ RECEIPT_FORMAT = "lotlink-receipt"
 RECEIPT_VERSION = 1
 
 _BATCH = table_of(Batch)
+_MANIFEST = table_of(BatchManifest)
 _RECEIPT = table_of(AnchorReceipt)
 _CHECKPOINT = table_of(Checkpoint)
 _OUTBOX = table_of(OutboxEntry)
@@ -144,7 +146,7 @@ def store_receipts(
 
 def _stored_manifest(conn: Connection, root: str, manifest_hash: str) -> Manifest:
     """Batch `root`'s manifest as stored, parsed and checked against its hash."""
-    text = conn.execute(select(_BATCH.c.manifest).where(_BATCH.c.root == root)).scalar_one()
+    text = conn.execute(select(_MANIFEST.c.content).where(_MANIFEST.c.root == root)).scalar()
     if text is None:
         raise ValueError(f"batch {root} has no manifest; it was not built here")
     return parse_manifest(text.encode("utf-8"), expected_hash=manifest_hash)

@@ -30,7 +30,7 @@ import requests
 from eth_utils import to_checksum_address
 from hexbytes import HexBytes
 from sqlalchemy import select
-from sqlalchemy.orm import Session, defer, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 from web3.exceptions import (
     ProviderConnectionError,
     RequestTimedOut,
@@ -377,9 +377,8 @@ class AnchorSender:
 
 
 def _batch(session: Session, root: str) -> Batch:
-    """Batch `root` without its manifest: the sender never reads it, and loading a thousand
-    events' worth of text for each transaction cost more than the rest of sending it."""
-    return session.get_one(Batch, root, options=[defer(Batch.manifest)])
+    """Batch `root` (its manifest, a row of its own, is loaded only if read: never here)."""
+    return session.get_one(Batch, root)
 
 
 class NonceTakenError(LotlinkError):

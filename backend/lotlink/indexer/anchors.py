@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from lotlink.anchoring.receipts import batch_receipt_row
@@ -35,6 +35,7 @@ from lotlink.indexer.sql import chunks, table_of, upsert
 from lotlink.models import (
     AnchorReceipt,
     Batch,
+    BatchManifest,
     BatchStatus,
     Checkpoint,
     CheckpointStatus,
@@ -244,11 +245,17 @@ def _mark(ctx: ApplyContext, anchor: BatchAnchor, result: ManifestResult) -> Non
     values: dict[str, Any] = {"manifest_status": result.status.value}
     if verified:
         values.update(manifest_error=None, manifest_attempts=0, manifest_retry_at=None)
-        if result.content is not None:  # kept (and served) as anchored; never overwritten
+        manifest = table_of(BatchManifest)
+        # Kept (and served) as anchored; never overwritten. Looked for first: the anchorer of
+        # this database stored its own, and binding a megabyte only to skip it costs.
+        if (
+            result.content is not None
+            and not ctx.conn.execute(
+                select(manifest.c.root).where(manifest.c.root == anchor.root)
+            ).first()
+        ):
             ctx.conn.execute(
-                update(batch)
-                .where(batch.c.root == anchor.root, batch.c.manifest.is_(None))
-                .values(manifest=result.content.decode("utf-8"))
+                insert(manifest).values(root=anchor.root, content=result.content.decode("utf-8"))
             )
     else:
         attempts = 1 + (

@@ -55,6 +55,7 @@ from lotlink.indexer.sql import chunks, table_of
 from lotlink.models import (
     AppliedLog,
     Batch,
+    BatchManifest,
     Checkpoint,
     IndexedBlock,
     IndexerCursor,
@@ -306,9 +307,9 @@ class Follower:
 
     def _stored_manifest(self, root: str) -> bytes | None:
         """The manifest this database keeps for batch `root` (its anchorer's), if any."""
-        batch = table_of(Batch)
+        manifest = table_of(BatchManifest)
         with self._reading() as conn:
-            text = conn.execute(select(batch.c.manifest).where(batch.c.root == root)).scalar()
+            text = conn.execute(select(manifest.c.content).where(manifest.c.root == root)).scalar()
         return None if text is None else text.encode("utf-8")
 
     def _held(self, digests: list[str]) -> dict[str, tuple[str, str, str, str]]:

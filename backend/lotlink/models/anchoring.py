@@ -86,9 +86,6 @@ class Batch(Base):
     root: Mapped[str] = mapped_column(Hex32, primary_key=True)
     manifest_hash: Mapped[str] = mapped_column(Hex32)
     manifest_uri: Mapped[str | None] = mapped_column(String)
-    # The manifest's exact bytes (UTF-8 canonical JSON) whose keccak256 is manifest_hash; stored
-    # before the transaction is sent. NULL for batches the indexer learnt from the chain alone.
-    manifest: Mapped[str | None] = mapped_column(Text)
     manifest_status: Mapped[ManifestStatus] = mapped_column(
         enum_type(ManifestStatus, name="manifest_status"), default=ManifestStatus.PENDING
     )
@@ -116,6 +113,32 @@ class Batch(Base):
     transactions: Mapped[list[AnchorTransaction]] = relationship(
         back_populates="batch", cascade="all, delete-orphan", passive_deletes=True
     )
+    stored_manifest: Mapped[BatchManifest | None] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    @property
+    def manifest(self) -> str | None:
+        """The manifest's exact text (see `BatchManifest`); None for a batch the indexer learnt
+        from the chain alone and whose manifest it has not verified."""
+        return None if self.stored_manifest is None else self.stored_manifest.content
+
+
+class BatchManifest(Base):
+    """A batch's manifest: the exact bytes (UTF-8 canonical JSON) whose keccak256 is the batch's
+    ``manifest_hash``, stored with the batch before its transaction is sent.
+
+    A row of its own rather than a column of ``batch``: the batch row changes as the batch is
+    sent, anchored and indexed, and SQLite rewrites a whole row (with the megabyte a thousand
+    events' manifest takes) for any change to it, in the write transaction every capture
+    waits for and in the log it then copies back into the database."""
+
+    __tablename__ = "batch_manifest"
+
+    root: Mapped[str] = mapped_column(
+        Hex32, ForeignKey("batch.root", ondelete="CASCADE"), primary_key=True
+    )
+    content: Mapped[str] = mapped_column(Text)
 
 
 class AnchorTransaction(Base):
