@@ -5,7 +5,9 @@ serves a first send and a restart after a crash:
 
 1. a stored transaction of the batch was mined: its ``BatchAnchored`` log is the anchor;
 2. the root is anchored already (``anchoredAt(root) != 0``, by a transaction lost to us or by
-   another anchorer): the log at that block is the anchor, nothing is sent;
+   another anchorer): the log at that block is the anchor, nothing is sent. Asked once something
+   may have anchored it: a stored transaction, or the contract refusing a new one as anchored
+   already (``LotlinkAlreadyAnchored``, which another anchorer's anchor makes it answer);
 3. a stored transaction is still waiting: rebroadcast its exact bytes if the node forgot it,
    wait, and replace it (same nonce, higher fee) once it waited too long;
 4. otherwise sign a new transaction, store it (raw bytes and nonce), and only then broadcast it.
@@ -119,9 +121,15 @@ class AnchorSender:
         """Returns once `root` is anchored and confirmed; raises `ChainUnavailableError` when the
         endpoint fails (the caller backs off and calls again) and `ContractRevertError` when the
         contract refuses the batch for good (e.g. the relayer lost the anchorer role)."""
+        refused = False  # the contract refused to anchor the root as anchored already
         with chain_errors(self.url):
             while True:
-                found = self._mined_anchor(root) or self._anchor_on_chain(root)
+                stored = self._transactions(root)
+                found = self._mined_anchor(root, stored)
+                if found is None and (stored or refused):
+                    # A batch never sent and never refused skips this call: a round trip per
+                    # batch, when the contract's refusal (step 2) says the same thing.
+                    found = self._anchor_on_chain(root)
                 if found is not None:
                     return self._confirmed(found)
                 waiting = self._waiting_transaction(root)
@@ -129,7 +137,7 @@ class AnchorSender:
                 # nonce was mined meanwhile; either way the next round finds out what happened.
                 if waiting is None:
                     with contextlib.suppress(NonceTakenError):
-                        self._send_new(root)
+                        refused = self._send_new(root)
                     continue
                 deadline = waiting.sent_at.timestamp() + self.replace_after
                 if self._wait_for_any(root, deadline=deadline):
@@ -155,9 +163,9 @@ class AnchorSender:
         except TransactionNotFound:
             return None
 
-    def _mined_anchor(self, root: str) -> AnchorLog | None:
-        """The anchor made by one of our stored transactions, if one was mined successfully."""
-        for stored in self._transactions(root):
+    def _mined_anchor(self, root: str, transactions: list[AnchorTransaction]) -> AnchorLog | None:
+        """The anchor made by one of our stored `transactions`, if one was mined successfully."""
+        for stored in transactions:
             receipt = self._receipt(stored.tx_hash)
             if receipt is not None and receipt["status"] == 1:
                 found = self._log_in(receipt, root)
@@ -284,20 +292,23 @@ class AnchorSender:
             Authorization.direct().as_tuple(),
         )
 
-    def _send_new(self, root: str) -> None:
+    def _send_new(self, root: str) -> bool:
+        """Signs, stores and sends a first transaction for `root`; True (nothing sent) when the
+        contract refuses it as anchored already."""
         with read_transaction(self.sessions) as session:
             args = self._calldata(_batch(session, root))
         try:
             estimate = self.contract.estimate_gas("anchorBatch", *args, sender=self.relayer.address)
         except ContractRevertError as error:
             if error.error_name == "LotlinkAlreadyAnchored":
-                return  # the next round finds the anchor
+                return True  # the next round finds the anchor
             raise
         gas = estimate + estimate // 4
         max_fee, priority = self._fees()
         with self.relayer.nonce_slot() as slot:
             self._broadcast(root, args, nonce=slot.nonce, gas=gas, fees=(max_fee, priority))
             slot.spent()
+        return False
 
     def _replace(self, root: str, waiting: AnchorTransaction) -> None:
         """Same nonce, higher fees: whichever of the two is mined anchors the batch."""
