@@ -25,7 +25,7 @@ from lotlink.anchoring.manifest import (
     parse_manifest,
 )
 from lotlink.anchoring.sender import AnchorLog
-from lotlink.db.bulk import chunks, table_of
+from lotlink.db.bulk import table_of
 from lotlink.models import (
     AnchorReceipt,
     Batch,
@@ -118,12 +118,14 @@ def store_receipts(
         if status[0] == BatchStatus.ANCHORED:
             return 0  # stored meanwhile (by the indexer, or a second anchorer)
         conn.execute(insert(_RECEIPT), rows)
-        for chunk in chunks([event.digest for event in manifest.events]):
-            conn.execute(
-                update(_CHECKPOINT)
-                .where(_CHECKPOINT.c.digest.in_(chunk))
-                .values(status=CheckpointStatus.ANCHORED)
-            )
+        # The batch's events are its outbox entries (marked with its root when it closed): named
+        # by that one value rather than by a thousand digests, each bound and checked in Python.
+        members = select(_OUTBOX.c.event_digest).where(_OUTBOX.c.batch_root == anchor.root)
+        conn.execute(
+            update(_CHECKPOINT)
+            .where(_CHECKPOINT.c.digest.in_(members.scalar_subquery()))
+            .values(status=CheckpointStatus.ANCHORED)
+        )
         conn.execute(
             update(_OUTBOX)
             .where(_OUTBOX.c.batch_root == anchor.root)
