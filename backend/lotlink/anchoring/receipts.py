@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from eth_utils import to_checksum_address
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from lotlink.anchoring.lock import read_transaction, write_transaction
@@ -25,7 +25,7 @@ from lotlink.anchoring.manifest import (
     parse_manifest,
 )
 from lotlink.anchoring.sender import AnchorLog
-from lotlink.db.bulk import table_of
+from lotlink.db.bulk import insert_sharing, table_of
 from lotlink.models import (
     AnchorReceipt,
     Batch,
@@ -73,6 +73,13 @@ def batch_receipt_row(
         "event_digest": digest,
         "leaf": leaf,
         "proof": proof,
+        **batch_landing_columns(anchor, created_at=created_at),
+    }
+
+
+def batch_landing_columns(anchor: BatchLanding, *, created_at: datetime) -> dict[str, Any]:
+    """The columns every `anchor_receipt` row of a batch shares: where its root landed."""
+    return {
         "root": anchor.root,
         "batch_root": anchor.root,
         "tx_hash": anchor.tx_hash,
@@ -107,17 +114,18 @@ def store_receipts(
         # Another anchorer anchored the same events (same root) with its own manifest; the
         # proofs hold all the same, and ours stays served under the root.
         log.warning("batch %s was anchored with manifest %s", anchor.root, anchor.manifest_hash)
-    leaves, proofs, now = manifest.tree.leaves(), manifest.tree.proofs(), utc_now()
+    leaves, proofs = manifest.tree.leaves(), manifest.tree.proofs()
     rows = [
-        batch_receipt_row(event.digest, leaves[index], proofs[index], anchor, created_at=now)
+        {"event_digest": event.digest, "leaf": leaves[index], "proof": proofs[index]}
         for index, event in enumerate(manifest.events)
     ]
+    shared = batch_landing_columns(anchor, created_at=utc_now())
     with write_transaction(sessions) as session:
         conn = session.connection()
         status = conn.execute(select(_BATCH.c.status).where(_BATCH.c.root == anchor.root)).one()
         if status[0] == BatchStatus.ANCHORED:
             return 0  # stored meanwhile (by the indexer, or a second anchorer)
-        conn.execute(insert(_RECEIPT), rows)
+        insert_sharing(conn, _RECEIPT, rows, shared=shared)
         # The batch's events are its outbox entries (marked with its root when it closed): named
         # by that one value rather than by a thousand digests, each bound and checked in Python.
         members = select(_OUTBOX.c.event_digest).where(_OUTBOX.c.batch_root == anchor.root)
