@@ -6,7 +6,6 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import Engine, insert, text
-from sqlalchemy.exc import StatementError
 
 from lotlink.db.bulk import insert_sharing, table_of
 from lotlink.models import Batch, BatchStatus
@@ -50,8 +49,7 @@ def test_shared_values_are_stored_as_each_row_binding_them_would(engine: Engine)
 
 
 def test_a_malformed_shared_value_is_refused(engine: Engine) -> None:
-    with pytest.raises((StatementError, ValueError), match="bytes32"):
-        with engine.begin() as conn:
-            insert_sharing(
-                conn, BATCH, [{"root": h32("bad")}], shared={**SHARED, "manifest_hash": "0x12"}
-            )
+    with pytest.raises(ValueError, match="bytes32 must be 32 bytes"), engine.begin() as conn:
+        insert_sharing(
+            conn, BATCH, [{"root": h32("bad")}], shared={**SHARED, "manifest_hash": "0x12"}
+        )
