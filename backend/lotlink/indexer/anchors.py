@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from lotlink.anchoring.receipts import batch_receipt_row
+from lotlink.anchoring.receipts import batch_landing_columns, batch_receipt_row
 from lotlink.chain.merkle import leaf_hash
 from lotlink.indexer.decode import ChainLog
 from lotlink.indexer.manifests import (
@@ -46,6 +46,8 @@ from lotlink.models.types import utc_now
 _RECEIPT_COLUMNS = (
     "leaf", "proof", "root", "batch_root", "tx_hash", "block_number", "block_hash", "log_index",
 )  # fmt: skip
+#: The columns the upsert sets that every receipt of a batch shares (see `_stored_as_is`).
+_SHARED = [column for column in _RECEIPT_COLUMNS if column not in ("leaf", "proof")]
 
 
 def _known(ctx: ApplyContext, digests: Iterable[str]) -> dict[str, tuple[str, str]]:
@@ -202,41 +204,46 @@ def _store_batch_receipts(
     entries: list[ManifestEntry],
     known: dict[str, tuple[str, str]],
 ) -> None:
-    receipts: dict[str, dict[str, Any]] = {}
+    wanted: list[ManifestEntry] = []
     for entry in entries:
         held = known.get(entry.digest)
         if held is not None and held != (entry.signer, entry.lot_key):
             ctx.report.unknown_events += 1  # the same event stored here under another signer
             continue
-        receipts[entry.digest] = batch_receipt_row(
-            entry.digest, entry.leaf, entry.proof, anchor, created_at=anchor.time
-        )
-    for digest in _stored_as_is(ctx, anchor.root, receipts):
-        del receipts[digest]
-    _store_receipts(ctx, receipts)
+        wanted.append(entry)
+    stored = _stored_as_is(ctx, anchor)
+    _store_receipts(
+        ctx,
+        {
+            entry.digest: batch_receipt_row(
+                entry.digest, entry.leaf, entry.proof, anchor, created_at=anchor.time
+            )
+            for entry in wanted
+            if stored.get(entry.digest) != (entry.leaf, entry.proof)
+        },
+    )
 
 
-def _stored_as_is(ctx: ApplyContext, root: str, receipts: dict[str, dict[str, Any]]) -> list[str]:
-    """The digests whose receipt is stored already exactly as `receipts` state it (every column
-    the upsert would set), with their event anchored: the anchorer of this database got there
-    first (the usual case in the service), and rewriting a thousand equal rows was most of the
-    cost of indexing a batch. Compared as they are: the decoder and the tree spell hex as the
-    database keeps it (lowercase), and a difference in spelling alone would only cost a rewrite."""
+def _stored_as_is(ctx: ApplyContext, anchor: BatchAnchor) -> dict[str, tuple[str, list[str]]]:
+    """(leaf, proof) by digest of the receipts stored already as batch `anchor` gives them in
+    every column the upsert would set but those two, with their event anchored: the anchorer of
+    this database got there first (the usual case in the service), and rewriting a thousand
+    equal rows was most of the cost of indexing a batch. The columns a batch's receipts share
+    are compared in the query, the two each has of its own by the caller. Compared as they are:
+    the decoder and the tree spell hex as the database keeps it (lowercase), and a difference in
+    spelling alone would only cost a rewrite."""
     receipt, checkpoint = table_of(AnchorReceipt), table_of(Checkpoint)
+    shared = batch_landing_columns(anchor, created_at=anchor.time)
     stored = ctx.conn.execute(
-        select(receipt.c.event_digest, *(receipt.c[column] for column in _RECEIPT_COLUMNS))
+        select(receipt.c.event_digest, receipt.c.leaf, receipt.c.proof)
         .join(checkpoint, checkpoint.c.digest == receipt.c.event_digest)
         .where(
-            receipt.c.batch_root == root,
+            receipt.c.batch_root == anchor.root,
+            *(receipt.c[column].is_not_distinct_from(shared[column]) for column in _SHARED),
             checkpoint.c.status == CheckpointStatus.ANCHORED.value,
         )
-    )
-    return [
-        digest
-        for digest, *values in stored
-        if (row := receipts.get(digest)) is not None
-        and values == [row[column] for column in _RECEIPT_COLUMNS]
-    ]
+    ).all()  # at once: a result iterated row by row costs a driver call per row
+    return {digest: (leaf, proof) for digest, leaf, proof in stored}
 
 
 def _mark(ctx: ApplyContext, anchor: BatchAnchor, result: ManifestResult) -> None:
