@@ -126,7 +126,7 @@ class Batcher:
         with read_transaction(self.sessions) as session:
             conn = session.connection()
             query = (
-                select(_OUTBOX.c.id, _OUTBOX.c.enqueued_at, *_EVENT_COLUMNS)
+                select(_OUTBOX.c.id, *_EVENT_COLUMNS)
                 .join_from(_OUTBOX, _CHECKPOINT, _CHECKPOINT.c.digest == _OUTBOX.c.event_digest)
                 .where(
                     _OUTBOX.c.state == OutboxState.QUEUED,
@@ -143,10 +143,17 @@ class Batcher:
             if not rows:
                 return None
             full = len(rows) >= self.policy.size
-            due = rows[0].enqueued_at + self.policy.interval <= now
+            # The oldest entry's time alone (not one per row): it says whether the batch is due.
+            first = conn.execute(select(_OUTBOX.c.enqueued_at).where(_OUTBOX.c.id == rows[0].id))
+            due = first.scalar_one() + self.policy.interval <= now
             if not (full or due or force):
                 return None
-            events = _manifest_events(conn, rows)
+            # The lots of every entry in the rows' span of ids, rather than of a thousand digests
+            # each bound and checked in Python: ids never change, so the span holds every row
+            # whatever was committed since (PostgreSQL reads each statement afresh); the few
+            # entries it holds besides (skipped by the query's conditions) are left unread.
+            span = _OUTBOX.c.id.between(rows[0].id, rows[-1].id)
+            events = _manifest_events(conn, rows, select(_OUTBOX.c.event_digest).where(span))
         manifest = build_manifest(
             events,
             chain_id=self.destination.chain_id,
@@ -197,20 +204,20 @@ class Batcher:
 
 
 def _manifest_events(
-    conn: Connection, rows: Sequence[Row[*tuple[Any, ...]]]
+    conn: Connection, rows: Sequence[Row[*tuple[Any, ...]]], members: Select[tuple[str]]
 ) -> list[ManifestEvent]:
     """The manifest entries of checkpoint `rows` (with `_EVENT_COLUMNS`), in their order,
-    already as a manifest writes them (`ManifestEvent.as_written`: built once, not twice)."""
+    already as a manifest writes them (`ManifestEvent.as_written`: built once, not twice).
+    `members` selects digests among which are the rows', for their lots."""
     lots: defaultdict[str, list[ManifestLot]] = defaultdict(list)
-    for chunk in chunks([row.digest for row in rows]):
-        links = conn.execute(
-            select(
-                _LINK.c.checkpoint_digest, _LINK.c.lot_key, _LINK.c.prev_digest,
-                _LINK.c.quantity_milli, _LINK.c.unit,
-            ).where(_LINK.c.checkpoint_digest.in_(chunk))
-        )  # fmt: skip
-        for digest, lot_key, previous, quantity_milli, unit in links:
-            lots[digest].append(ManifestLot(lot_key, previous, quantity_milli, unit))
+    links = conn.execute(
+        select(
+            _LINK.c.checkpoint_digest, _LINK.c.lot_key, _LINK.c.prev_digest,
+            _LINK.c.quantity_milli, _LINK.c.unit,
+        ).where(_LINK.c.checkpoint_digest.in_(members))
+    ).all()  # fmt: skip
+    for digest, lot_key, previous, quantity_milli, unit in links:
+        lots[digest].append(ManifestLot(lot_key, previous, quantity_milli, unit))
     for links_of_event in lots.values():
         links_of_event.sort(key=lambda lot: lot.lot_key)
     return [
@@ -238,4 +245,5 @@ def batch_events(session: Session, root: str) -> list[ManifestEvent]:
         .where(_OUTBOX.c.batch_root == root)
         .order_by(_OUTBOX.c.id)
     )
-    return _manifest_events(conn, conn.execute(query).all())
+    members = select(_OUTBOX.c.event_digest).where(_OUTBOX.c.batch_root == root)
+    return _manifest_events(conn, conn.execute(query).all(), members)
