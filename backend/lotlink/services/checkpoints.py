@@ -23,6 +23,7 @@ from sqlalchemy import CursorResult, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from lotlink.chain.addresses import checksum_address
 from lotlink.chain.typed_data import recover_typed_address, sign_typed
 from lotlink.db.bulk import chunks, existing, table_of
 from lotlink.epcis.build import (
@@ -80,9 +81,7 @@ class Signer:
 
     @classmethod
     def of(cls, actor: Actor) -> Signer:
-        return cls(
-            to_checksum_address(actor.address), actor.custody == Custody.CUSTODIAL, actor.gln
-        )
+        return cls(checksum_address(actor.address), actor.custody == Custody.CUSTODIAL, actor.gln)
 
 
 @dataclass(frozen=True, slots=True)
