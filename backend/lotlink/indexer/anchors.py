@@ -31,7 +31,7 @@ from lotlink.indexer.manifests import (
 )
 from lotlink.indexer.rebuild import Blocked, RebuiltEvent, insert_events
 from lotlink.indexer.registry import ApplyContext, block_time, handles
-from lotlink.indexer.sql import chunks, table_of, upsert
+from lotlink.indexer.sql import chunks, rows_where_in, table_of, upsert
 from lotlink.models import (
     AnchorReceipt,
     Batch,
@@ -51,21 +51,11 @@ _SHARED = [column for column in _RECEIPT_COLUMNS if column not in ("leaf", "proo
 
 
 def _known(ctx: ApplyContext, digests: Iterable[str]) -> dict[str, tuple[str, str]]:
-    """(signer, primary lot) of each digest this index holds an event for.
-
-    Asked at the driver: digests come from the decoder already in canonical lowercase form,
-    and a busy range asks about tens of thousands of them."""
-    mark = "?" if ctx.conn.dialect.paramstyle == "qmark" else "%s"
-    found: dict[str, tuple[str, str]] = {}
-    for chunk in chunks(list(set(digests))):
-        rows = ctx.conn.exec_driver_sql(
-            "SELECT digest, signer_address, primary_lot_key FROM checkpoint "
-            f"WHERE digest IN ({', '.join([mark] * len(chunk))})",
-            tuple(chunk),
-        )
-        for digest, signer, lot in rows:
-            found[digest] = (signer, lot)
-    return found
+    """(signer, primary lot) of each digest this index holds an event for."""
+    rows = rows_where_in(
+        ctx.conn, table_of(Checkpoint), "digest", digests, ("signer_address", "primary_lot_key")
+    )
+    return {digest: (signer, lot) for digest, signer, lot in rows}
 
 
 def _store_receipts(ctx: ApplyContext, receipts: dict[str, dict[str, Any]]) -> None:

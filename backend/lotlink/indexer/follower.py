@@ -51,7 +51,7 @@ from lotlink.indexer.manifests import (
 from lotlink.indexer.registry import ApplyContext
 from lotlink.indexer.rollback import rollback_to
 from lotlink.indexer.rpc import RpcClient
-from lotlink.indexer.sql import chunks, table_of
+from lotlink.indexer.sql import rows_where_in, table_of
 from lotlink.models import (
     AppliedLog,
     Batch,
@@ -313,18 +313,10 @@ class Follower:
         return None if text is None else text.encode("utf-8")
 
     def _held(self, digests: list[str]) -> dict[str, tuple[str, str, str, str]]:
-        checkpoint = table_of(Checkpoint)
-        held: dict[str, tuple[str, str, str, str]] = {}
+        columns = ("epcis_json", "signature", "signer_address", "primary_lot_key")
         with self._reading() as conn:
-            for chunk in chunks(digests):
-                rows = conn.execute(
-                    select(
-                        checkpoint.c.digest, checkpoint.c.epcis_json, checkpoint.c.signature,
-                        checkpoint.c.signer_address, checkpoint.c.primary_lot_key,
-                    ).where(checkpoint.c.digest.in_(chunk))
-                )  # fmt: skip
-                held.update((row[0], tuple(row[1:])) for row in rows)
-        return held
+            rows = rows_where_in(conn, table_of(Checkpoint), "digest", digests, columns)
+        return {row[0]: (row[1], row[2], row[3], row[4]) for row in rows}
 
     def resolve_manifests(self, logs: list[ChainLog]) -> dict[str, ManifestResult]:
         """Manifests of the range's batches, fetched before the database transaction opens."""

@@ -12,7 +12,27 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from lotlink.db.bulk import chunks, existing, table_of
 
-__all__ = ["chunks", "existing", "table_of", "update_by_key", "upsert"]
+__all__ = ["chunks", "existing", "rows_where_in", "table_of", "update_by_key", "upsert"]
+
+
+def rows_where_in(
+    conn: Connection, table: Table, key: str, values: Iterable[str], columns: Sequence[str]
+) -> list[tuple[Any, ...]]:
+    """(`key`, *`columns`) of the rows of `table` whose `key` is one of `values`.
+
+    Asked at the driver, and fetched at once: the values come in the column's canonical form
+    already (the decoder's and the tree's lowercase hex; anything else only matches nothing),
+    and a batch asks about a thousand of them, each of which SQLAlchemy would bind and check."""
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    selected = ", ".join(table.c[name].name for name in (key, *columns))
+    found: list[tuple[Any, ...]] = []
+    for chunk in chunks(list(dict.fromkeys(values))):
+        found += conn.exec_driver_sql(
+            f"SELECT {selected} FROM {table.name} "
+            f"WHERE {table.c[key].name} IN ({', '.join([mark] * len(chunk))})",
+            tuple(chunk),
+        ).fetchall()
+    return found
 
 
 def upsert(
