@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from eth_utils import to_checksum_address
 from sqlalchemy import CursorResult, insert, select, update
@@ -69,6 +69,7 @@ KIND_ROLES: dict[CheckpointKind, tuple[Role, ...]] = {
     CheckpointKind.RECEIVED: (Role.SUPPLIER, Role.CARRIER),
 }
 _ATTEMPTS = 5
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,11 +230,30 @@ def prepare_events(
     """What needs no lock, done before taking it: an event whose client stated its predecessors
     is hashed, its signature checked (or made) and its rows built here, so that the lots stay
     locked only for the reads and writes (on SQLite the lock is the database's one writer, which
-    every other writer waits for)."""
+    every other writer waits for).
+
+    Each step is taken for all the events before the next (made and hashed, then signatures
+    checked, then rows built), not event by event: checking a signature walks libsecp256k1's
+    precomputed tables, about a megabyte, and interleaved with it the hashing and the rows
+    took a quarter longer, their data evicted from the processor's cache at every event.
+    An error is raised as event by event: the first failing event's, at its first failing step.
+    """
     now = utc_now()
-    return PreparedEvents(
-        signer, drafts, [_sign_stated(chain, signer, d, now) for d in drafts], now
-    )
+    steps = _InEventOrder()
+    stated = [i for i, draft in enumerate(drafts) if draft.stated_previous is not None]
+    made = steps.run(stated, lambda i: _made(drafts[i]))
+    checked = steps.run(list(made), lambda i: _checked(chain, signer, drafts[i], made[i][1]))
+
+    def signed(i: int) -> _Signed:
+        event, digest = made[i]
+        signature = checked[i]
+        if isinstance(signature, LotlinkError):
+            return _Signed(digest, None, signature)
+        return _Signed(digest, _Prepared.of(signer, drafts[i], event, digest, signature, now), None)
+
+    done = steps.run(list(checked), signed)
+    steps.raise_first()
+    return PreparedEvents(signer, drafts, [done.get(i) for i in range(len(drafts))], now)
 
 
 def write_events(session: Session, chain: ChainAccess, prepared: PreparedEvents) -> list[Accepted]:
@@ -306,18 +326,46 @@ class _Signed:
     refusal: LotlinkError | None
 
 
-def _sign_stated(
-    chain: ChainAccess, signer: Signer, draft: EventDraft, now: datetime
-) -> _Signed | None:
-    if draft.stated_previous is None:
-        return None
+class _InEventOrder:
+    """Runs steps over events one step at a time, failing as one event after another would:
+    a step stops at its first failing event, and later steps take only the events before it."""
+
+    def __init__(self) -> None:
+        self._failed: tuple[int, Exception] | None = None
+
+    def run(self, indices: Sequence[int], step: Callable[[int], _T]) -> dict[int, _T]:
+        """`step` of each event in `indices` (in order) before the first failure so far."""
+        done: dict[int, _T] = {}
+        for i in indices:
+            if self._failed is not None and i >= self._failed[0]:
+                break
+            try:
+                done[i] = step(i)
+            except Exception as error:
+                self._failed = (i, error)
+                break
+        return done
+
+    def raise_first(self) -> None:
+        if self._failed is not None:
+            raise self._failed[1]
+
+
+def _made(draft: EventDraft) -> tuple[dict[str, Any], bytes]:
+    """The event of a draft whose client stated its predecessors, and its digest."""
+    assert draft.stated_previous is not None
     event = draft.make_event(draft.stated_previous)
-    digest = event_digest(event, context=draft.context)
+    return event, event_digest(event, context=draft.context)
+
+
+def _checked(
+    chain: ChainAccess, signer: Signer, draft: EventDraft, digest: bytes
+) -> bytes | LotlinkError:
+    """The event's signature, or the refusal of one that does not fit."""
     try:
-        signature = _signature(chain, signer, draft, digest)
+        return _signature(chain, signer, draft, digest)
     except (SignatureMismatchError, InvalidInputError) as refusal:
-        return _Signed(digest, None, refusal)
-    return _Signed(digest, _Prepared.of(signer, draft, event, digest, signature, now), None)
+        return refusal
 
 
 def _stored_checkpoints(session: Session, digests: Sequence[bytes]) -> dict[str, StoredCheckpoint]:
