@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from alembic import command
@@ -10,6 +11,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect, select, text
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
 
 from lotlink.db import (
     current_revision,
@@ -19,6 +21,7 @@ from lotlink.db import (
     require_current_schema,
     upgrade_database,
 )
+from lotlink.db.migrate import migrating
 from lotlink.errors import DatabaseError, DatabaseNotMigratedError
 from lotlink.models import Base, Batch, ProblemReport
 
@@ -147,33 +150,41 @@ def test_reports_stored_before_deadlines_get_the_default_ones(empty_database_url
     assert report.first_response_at is None and report.resolved_at is None
 
 
+ROOT, TX_HASH, SENT = "0x" + "ab" * 32, "0x" + "cd" * 32, "2026-11-01 00:00:00"
+
+
+def _store_sent_batch(engine: Engine, **columns: object) -> None:
+    """A batch sent in transaction TX_HASH, with `columns` beside those every revision since
+    0005 has."""
+    batch = {
+        "root": ROOT, "manifest_hash": ROOT, "manifest_status": "verified", "event_count": 1,
+        "status": "sent", "attempts": 1, "created_at": SENT, **columns,
+    }  # fmt: skip
+    with engine.begin() as connection:
+        connection.execute(
+            text(f"INSERT INTO batch ({', '.join(batch)}) VALUES (:{', :'.join(batch)})"), batch
+        )
+        connection.execute(
+            text(
+                "INSERT INTO anchor_transaction (tx_hash, batch_root, nonce, sent_at)"
+                " VALUES (:h, :r, 7, :t)"
+            ),
+            {"h": TX_HASH, "r": ROOT, "t": SENT},
+        )
+
+
 def test_stored_manifests_move_to_their_table_and_back_with_nothing_lost(
     empty_database_url: str,
 ) -> None:
     """0008 moves each batch's manifest out of its row, keeping every row that refers to the
-    batch (a copy of the table, dropped, would have deleted them through their foreign keys)."""
+    batch."""
     config = make_alembic_config(empty_database_url)
     command.upgrade(config, "0007")
-    root, tx_hash, sent = "0x" + "ab" * 32, "0x" + "cd" * 32, "2026-11-01 00:00:00"
+    root, tx_hash = ROOT, TX_HASH
     manifest = '{"format":"lotlink-batch-manifest","events":["é"]}'
     engine = make_engine(empty_database_url)
     try:
-        with engine.begin() as connection:
-            connection.execute(
-                text(
-                    "INSERT INTO batch (root, manifest_hash, manifest, manifest_status,"
-                    " manifest_attempts, event_count, status, attempts, created_at)"
-                    " VALUES (:r, :r, :m, 'verified', 0, 1, 'sent', 1, :t)"
-                ),
-                {"r": root, "m": manifest, "t": sent},
-            )
-            connection.execute(
-                text(
-                    "INSERT INTO anchor_transaction (tx_hash, batch_root, nonce, sent_at)"
-                    " VALUES (:h, :r, 7, :t)"
-                ),
-                {"h": tx_hash, "r": root, "t": sent},
-            )
+        _store_sent_batch(engine, manifest=manifest, manifest_attempts=0)
         upgrade_database(empty_database_url)
         with engine.connect() as connection:
             moved = connection.execute(text("SELECT root, content FROM batch_manifest")).all()
@@ -189,5 +200,45 @@ def test_stored_manifests_move_to_their_table_and_back_with_nothing_lost(
             kept = connection.execute(text("SELECT tx_hash FROM anchor_transaction")).all()
         assert [tuple(row) for row in back] == [(root, manifest)]
         assert [tuple(row) for row in kept] == [(tx_hash,)]
+    finally:
+        engine.dispose()
+
+
+def test_upgrading_through_a_table_copy_keeps_the_rows_that_refer_to_the_table(
+    empty_database_url: str,
+) -> None:
+    """0006 alters `batch` on SQLite by copying it and dropping the old table. With foreign keys
+    enforced, that drop deletes every row referring to a batch through ON DELETE CASCADE (the
+    transactions it sent); migrations run with them off, and checked before they commit."""
+    config = make_alembic_config(empty_database_url)
+    command.upgrade(config, "0005")
+    engine = make_engine(empty_database_url)
+    try:
+        _store_sent_batch(engine)
+        upgrade_database(empty_database_url)
+        with engine.connect() as connection:
+            kept = connection.execute(text("SELECT tx_hash, batch_root FROM anchor_transaction"))
+            assert [tuple(row) for row in kept] == [(TX_HASH, ROOT)]
+    finally:
+        engine.dispose()
+
+
+def test_a_migration_that_breaks_a_foreign_key_is_refused_and_changes_nothing(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'lotlink.db'}"
+    upgrade_database(url)
+    engine = make_engine(url, poolclass=NullPool)
+    orphan = (
+        "INSERT INTO anchor_transaction (tx_hash, batch_root, nonce, sent_at)"
+        " VALUES (:h, :r, 1, '2026-11-01 00:00:00')"
+    )
+    refused = "anchor_transaction row 1 referring to a missing batch row; nothing was changed"
+    try:
+        with pytest.raises(DatabaseError, match=refused), migrating(engine) as connection:
+            connection.execute(text(orphan), {"h": "0x" + "cd" * 32, "r": "0x" + "ab" * 32})
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM anchor_transaction")).scalar() == 0
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     finally:
         engine.dispose()

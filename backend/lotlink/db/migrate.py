@@ -3,6 +3,8 @@ can migrate its database with no alembic.ini and no source checkout."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
@@ -54,7 +56,7 @@ def upgrade_database(url: str | URL | None = None, *, revision: str = "head") ->
     target: URL = config.attributes["database_url"]
     engine = make_engine(target, poolclass=NullPool)
     try:
-        with engine.begin() as connection:
+        with migrating(engine) as connection:
             config.attributes["connection"] = connection
             command.upgrade(config, revision)
             return _revision_of(connection)
@@ -64,6 +66,44 @@ def upgrade_database(url: str | URL | None = None, *, revision: str = "head") ->
         raise DatabaseError(url=redact_url(target), reason=_first_line(error)) from None
     finally:
         engine.dispose()
+
+
+@contextmanager
+def migrating(engine: Engine) -> Iterator[Connection]:
+    """A connection in the one transaction migrations run in, committed if they all succeed.
+
+    On SQLite, foreign keys are not enforced until it ends. SQLite alters a table by copying it
+    and dropping the old one, and with them enforced that drop deletes every row referring to
+    the table through ON DELETE CASCADE (a batch's stored transactions, in 0006). They are
+    checked instead (``PRAGMA foreign_key_check``) before the transaction commits.
+    """
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            _enforce_foreign_keys(connection, False)
+        try:
+            with connection.begin():
+                yield connection
+                if sqlite and (broken := connection.exec_driver_sql(_FK_CHECK).first()):
+                    table, rowid, parent, _ = broken
+                    raise DatabaseError(
+                        url=redact_url(engine.url),
+                        reason=f"migrating left {table} row {rowid} referring to a missing "
+                        f"{parent} row; nothing was changed",
+                    )
+        finally:
+            if sqlite:
+                _enforce_foreign_keys(connection, True)
+
+
+_FK_CHECK = "PRAGMA foreign_key_check"
+
+
+def _enforce_foreign_keys(connection: Connection, on: bool) -> None:
+    # On the driver's own connection, outside any transaction: inside one the pragma does nothing.
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    driver.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
 
 
 def current_revision(url: str | URL | None = None) -> str | None:

@@ -8,6 +8,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.pool import NullPool
 
 from lotlink.db.engine import make_engine
+from lotlink.db.migrate import migrating
 from lotlink.models import Base
 
 #: pg_advisory_xact_lock key serialising migrations across processes ("LOTLINK" in ASCII).
@@ -53,7 +54,7 @@ def run_migrations_online() -> None:
         return
     engine = make_engine(config.attributes["database_url"], poolclass=NullPool)
     try:
-        with engine.begin() as own_connection:
+        with migrating(engine) as own_connection:
             _configure_and_run(own_connection)
     finally:
         engine.dispose()

@@ -34,9 +34,8 @@ def upgrade() -> None:
         "INSERT INTO batch_manifest (root, content) "
         "SELECT root, manifest FROM batch WHERE manifest IS NOT NULL"
     )
-    # In place (SQLite 3.35+ drops a column without copying the table): copying `batch` would
-    # drop the old one, and with foreign keys on that deletes the rows that refer to it, the
-    # manifests just moved and the batches' stored transactions among them.
+    # In place: SQLite 3.35+ drops a column without copying the table (and its megabytes of
+    # manifests) the way a batch alteration would.
     op.drop_column("batch", "manifest")
 
 
