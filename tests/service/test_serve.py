@@ -19,6 +19,13 @@ from web3 import Web3
 
 from fixtures.anvil import free_port
 from lotlink.bench.cpu import children, command_of
+from lotlink.bench.sockets import (
+    ESTABLISHED,
+    listening,
+    socket_inodes,
+    tcp_sockets,
+    wait_until_listening,
+)
 from lotlink.chain.compile import load_artifact
 from lotlink.chain.node import dev_accounts, port_in_use
 from lotlink.errors import LotlinkError
@@ -114,37 +121,6 @@ def _alive(pid: int) -> bool:
     return True
 
 
-_LISTEN, _ESTABLISHED = "0A", "01"  # TCP states as /proc/net/tcp writes them
-
-
-def _tcp_sockets(port: int) -> dict[int, str]:
-    """inode -> TCP state of every socket whose local port is `port`."""
-    found: dict[int, str] = {}
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        for line in Path(table).read_text().splitlines()[1:]:
-            fields = line.split()
-            if int(fields[1].rsplit(":", 1)[1], 16) == port:
-                found[int(fields[9])] = fields[3]
-    return found
-
-
-def _listening(port: int) -> set[int]:
-    return {inode for inode, state in _tcp_sockets(port).items() if state == _LISTEN}
-
-
-def _socket_inodes(pid: int) -> set[int]:
-    """The inodes of the sockets process `pid` holds open."""
-    inodes: set[int] = set()
-    for fd in Path(f"/proc/{pid}/fd").iterdir():
-        try:
-            target = os.readlink(fd)
-        except OSError:
-            continue  # closed meanwhile
-        if target.startswith("socket:["):
-            inodes.add(int(target.removeprefix("socket:[").removesuffix("]")))
-    return inodes
-
-
 def _connections_per_worker(port: int, workers: set[int], clients: int) -> dict[int, int]:
     """Opens `clients` connections at once (as a burst of keep-alive clients does), has each
     answered, and counts the ones each worker accepted."""
@@ -155,8 +131,8 @@ def _connections_per_worker(port: int, workers: set[int], clients: int) -> dict[
         for connection in connections:
             connection.settimeout(30)
             assert connection.recv(12).startswith(b"HTTP/1.1 404")
-        established = {i for i, state in _tcp_sockets(port).items() if state == _ESTABLISHED}
-        return {pid: len(_socket_inodes(pid) & established) for pid in workers}
+        established = {i for i, state in tcp_sockets(port).items() if state == ESTABLISHED}
+        return {pid: len(socket_inodes(pid) & established) for pid in workers}
     finally:
         for connection in connections:
             connection.close()
@@ -181,13 +157,12 @@ def test_web_workers_serve_beside_one_background_and_end_with_the_serving_proces
         workers = {pid for pid in children(process.pid) if "spawn_main" in command_of(pid)}
         assert len(workers) == 2
         port = int(base.rsplit(":", 1)[1])
-        deadline = time.monotonic() + 60
-        while len(listening := _listening(port)) < 2 and time.monotonic() < deadline:
-            time.sleep(0.2)  # the first worker up answered /healthz; the second is starting
-        assert len(listening) == 2, "one listening socket per worker"
-        assert all(len(_socket_inodes(pid) & listening) == 1 for pid in workers)
-        # The kernel hashes each connection to a socket: all but a 32/0 or 31/1 split (odds
-        # about one in 10^5) leaves each worker 4 or more; a shared socket gave one worker all.
+        # The first worker up answered /healthz; the second may still be starting.
+        listeners = wait_until_listening(port, 2, timeout=60)
+        assert len(listeners) == 2, "one listening socket per worker"
+        assert all(len(socket_inodes(pid) & listeners) == 1 for pid in workers)
+        # The kernel hashes each connection to a socket: each worker gets 4 or more of 32 but
+        # about once in 400,000 runs; a shared socket gave one worker nearly all.
         accepted = _connections_per_worker(port, workers, clients=32)
         assert sum(accepted.values()) == 32, accepted
         assert min(accepted.values()) >= 4, accepted
@@ -196,10 +171,10 @@ def test_web_workers_serve_beside_one_background_and_end_with_the_serving_proces
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             now = {pid for pid in children(process.pid) if "spawn_main" in command_of(pid)}
-            if len(now) == 2 and now != workers and len(_listening(port)) == 2:
+            if len(now) == 2 and now != workers and len(listening(port)) == 2:
                 break
             time.sleep(0.2)
-        assert len(now) == 2 and min(workers) not in now and len(_listening(port)) == 2
+        assert len(now) == 2 and min(workers) not in now and len(listening(port)) == 2
         assert httpx.get(f"{base}/healthz").status_code == 200
         workers = now
         anvil = [pid for pid in children(process.pid) if "anvil" in command_of(pid)]

@@ -17,6 +17,7 @@ import httpx
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
+from lotlink.bench.sockets import wait_until_listening
 from lotlink.chain.compile import load_artifact
 from lotlink.chain.contract import LotlinkContract
 from lotlink.chain.deploy import deploy
@@ -163,6 +164,10 @@ def serve(
                     "the service did not start for the benchmark: " + " / ".join(tail)
                 )
             time.sleep(0.2)
+        if background:  # `lotlink serve`: every web worker on its own socket, all listening
+            expected = workers or settings.workers or os.cpu_count() or 1
+            if len(wait_until_listening(port, expected, timeout=120)) < expected:
+                raise RuntimeError(f"fewer than {expected} web workers started for the benchmark")
         yield Service(base, process.pid)
     finally:
         process.terminate()
