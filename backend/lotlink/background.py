@@ -1,5 +1,5 @@
 """The service's work off the request path: the indexer, the anchorer, and the periodic rounds
-(complaint sweeps, certificate watch, webhook delivery).
+(complaint sweeps, certificate watch, webhook delivery, expired idempotency keys).
 
 One process runs it. `create_app` starts it inside the app when the service is one process
 (`lotlink serve --workers 1`, tests); with several web workers, `lotlink serve` starts it once,
@@ -23,6 +23,7 @@ from lotlink.indexer.service import start_indexer
 from lotlink.services.certificate_watch import CertificateWatch
 from lotlink.services.chain_access import ChainAccess
 from lotlink.services.complaint_alerts import start_sweeper
+from lotlink.services.idempotency import start_key_purge
 from lotlink.services.webhook_delivery import start_deliverer
 
 
@@ -61,9 +62,10 @@ def start_background(
             settings, engine, relayer=None if chain is None else chain.relayer
         )
     if settings.periodic_enabled:
-        # Certificates watched, complaints swept, webhooks delivered.
+        # Certificates watched, complaints swept, expired keys deleted, webhooks delivered.
         background.periodic.append(CertificateWatch(settings, make_session_factory(engine)).start())
         background.periodic.append(start_sweeper(settings, engine))
+        background.periodic.append(start_key_purge(settings, engine))
         if settings.webhooks_enabled:
             background.periodic.append(start_deliverer(settings, engine))
     return background

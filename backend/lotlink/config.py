@@ -74,6 +74,12 @@ class Settings(BaseSettings):
         description="Run the anchorer inside the service; off when `lotlink anchorer` runs it "
         "alone (a lock keeps one anchorer per database either way).",
     )
+    idempotency_key_hours: float = Field(
+        default=24,
+        gt=0,
+        description="How long a checkpoint's Idempotency-Key is remembered (and its reuse for "
+        "another request refused); the periodic rounds delete older keys.",
+    )
     max_upload_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     keystore_password: SecretStr | None = Field(
         default=None,
@@ -231,7 +237,7 @@ class Settings(BaseSettings):
     periodic_enabled: bool = Field(
         default=True,
         description="Run the periodic rounds (complaint sweeps, certificate watch, webhook "
-        "delivery) inside the service.",
+        "delivery, expired idempotency keys) inside the service.",
     )
 
     # Processes of `lotlink serve`.

@@ -297,6 +297,27 @@ class StaleHeadError(LotlinkError):
         self.field = "lotlink:previous"
 
 
+class InvalidIdempotencyKeyError(LotlinkError):
+    """Raised when an ``Idempotency-Key`` header is not 1 to 255 printable ASCII characters."""
+
+    def __init__(self, *, reason: str) -> None:
+        super().__init__(f"Idempotency-Key: {reason}")
+        self.field = "Idempotency-Key"
+
+
+class IdempotencyKeyReusedError(LotlinkError):
+    """Raised when an actor sends an ``Idempotency-Key`` it used for a different request (another
+    lot or another form) within the keys' retention."""
+
+    def __init__(self, *, key: str, hours: float) -> None:
+        super().__init__(
+            f"Idempotency-Key: {key!r} was used for a different request within the last "
+            f"{hours:g} hours; send a new key with a new request"
+        )
+        self.key = key
+        self.field = "Idempotency-Key"
+
+
 class SignatureMismatchError(LotlinkError):
     """Raised when a client's signature does not recover to the actor it claims to be from."""
 

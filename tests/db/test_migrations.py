@@ -53,6 +53,7 @@ EXPECTED_TABLES = {
     "webhook_delivery",
     "serial_scan",
     "copy_flag",
+    "idempotency_key",
 }
 
 

@@ -1,12 +1,15 @@
 """`POST /api/v1/lots/{lot}/checkpoints`: record a checkpoint of a lot in plain JSON.
 
 201 with the stored event the first time; 200 with the same record when the same event is
-submitted again (its digest is the idempotency key).
+submitted again (its digest is the idempotency key), or when a request is retried with the
+``Idempotency-Key`` it was first sent with (`lotlink.services.idempotency`).
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response, status
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Response, status
 
 from lotlink.api.deps import ActorDep, ChainDep, SessionDep
 from lotlink.chain.addresses import checksum_address
@@ -14,16 +17,43 @@ from lotlink.errors import CheckpointNotFoundError
 from lotlink.models import Checkpoint
 from lotlink.schemas.checkpoints import CheckpointCreate, CheckpointPublic
 from lotlink.services.checkpoints import Accepted, StoredCheckpoint
+from lotlink.services.idempotency import parse_idempotency_key
 from lotlink.services.lots import find_lot, find_lot_by_code
 from lotlink.services.submissions import parse_digest, submit_checkpoint
 
 router = APIRouter(prefix="/api/v1", tags=["checkpoints"])
 
 _RESPONSES: dict[int | str, dict[str, str]] = {
-    200: {"description": "The same event was accepted before; this is its record."},
+    200: {
+        "description": "The same event was accepted before, or this request was, with the same "
+        "Idempotency-Key; this is its record."
+    },
+    400: {"description": "The Idempotency-Key header is malformed."},
     403: {"description": "The actor's role does not fit the checkpoint kind."},
     409: {"description": "The event names a previous event that is no longer the lot's head."},
+    422: {
+        "description": "Invalid form, or an Idempotency-Key used before for a different request."
+    },
 }
+
+_IDEMPOTENCY_KEY = (
+    "Makes a retry safe (draft-ietf-httpapi-idempotency-key-header): a unique value per "
+    "checkpoint, 1 to 255 printable ASCII characters, bare or as a structured-field string "
+    '("…"). The same key with the same lot and form is answered 200 with the checkpoint the '
+    "first request recorded, even after later events on the lot; the same key with a different "
+    "request is 422. Keys are per actor and kept for 24 hours (LOTLINK_IDEMPOTENCY_KEY_HOURS)."
+)
+
+
+async def idempotency_key(
+    value: Annotated[
+        str | None, Header(alias="Idempotency-Key", description=_IDEMPOTENCY_KEY)
+    ] = None,
+) -> str | None:
+    return None if value is None else parse_idempotency_key(value)
+
+
+IdempotencyKeyDep = Annotated[str | None, Depends(idempotency_key)]
 
 
 def checkpoint_public(checkpoint: StoredCheckpoint) -> CheckpointPublic:
@@ -60,9 +90,11 @@ def create_checkpoint(
     session: SessionDep,
     chain: ChainDep,
     response: Response,
+    key: IdempotencyKeyDep,
 ) -> CheckpointPublic:
     lot = find_lot(session, lot_key, field="lot_key")
-    return answer(submit_checkpoint(session, chain, actor, lot, form), response)
+    accepted = submit_checkpoint(session, chain, actor, lot, form, idempotency_key=key)
+    return answer(accepted, response)
 
 
 @router.post(
@@ -79,9 +111,11 @@ def create_checkpoint_by_code(
     session: SessionDep,
     chain: ChainDep,
     response: Response,
+    key: IdempotencyKeyDep,
 ) -> CheckpointPublic:
     lot = find_lot_by_code(session, gtin, lot_code)
-    return answer(submit_checkpoint(session, chain, actor, lot, form), response)
+    accepted = submit_checkpoint(session, chain, actor, lot, form, idempotency_key=key)
+    return answer(accepted, response)
 
 
 @router.get("/checkpoints/{digest}", summary="A stored checkpoint by its digest")

@@ -26,6 +26,8 @@ PROBLEM_JSON = "application/problem+json"
 # Most specific first: the first class an error is an instance of decides its status.
 STATUS_BY_ERROR: list[tuple[type[errors.LotlinkError], int]] = [
     (errors.InvalidDigitalLinkError, 400),
+    (errors.InvalidIdempotencyKeyError, 400),
+    (errors.IdempotencyKeyReusedError, 422),
     (errors.ReportRejectedError, 422),
     (errors.InvalidGs1KeyError, 422),
     (errors.InvalidInputError, 422),

@@ -27,6 +27,7 @@ from lotlink.models.checkpoint import (
     CheckpointStatus,
 )
 from lotlink.models.document import Document
+from lotlink.models.idempotency import IdempotencyKey
 from lotlink.models.indexer import AppliedLog, IndexedBlock, IndexerCursor
 from lotlink.models.lot import LineageEdge, Lot
 from lotlink.models.provenance import ChainProvenance
@@ -65,6 +66,7 @@ __all__ = [
     "Custody",
     "DeliveryState",
     "Document",
+    "IdempotencyKey",
     "IndexedBlock",
     "IndexerCursor",
     "LineageEdge",

@@ -191,19 +191,30 @@ def accept_prepared(
     session: Session, chain: ChainAccess, prepared: PreparedEvents
 ) -> list[Accepted]:
     """Stores prepared events, all or none, in one transaction of their own."""
-    session.commit()  # end any read transaction: the lock `write_events` takes must come first
+    return in_write_transaction(
+        session, lambda: write_events(session, chain, prepared), conflict=prepared.conflict
+    )
+
+
+def in_write_transaction(
+    session: Session, write: Callable[[], _T], *, conflict: Callable[[], LotlinkError]
+) -> _T:
+    """`write()` in a transaction of its own, committed; tried again from the start when a
+    concurrent writer's row makes it fail with IntegrityError, and `conflict()` raised when
+    every attempt did. `write` must lock the lots first (`lock_lots`)."""
+    session.commit()  # end any read transaction: the lots' lock must come first
     for _ in range(_ATTEMPTS):
         try:
-            accepted = write_events(session, chain, prepared)
+            result = write()
             session.commit()
-            return accepted
+            return result
         except IntegrityError:
             # A concurrent writer got there first (same event, or a head moved under us).
             session.rollback()
         except BaseException:
             session.rollback()
             raise
-    raise prepared.conflict()
+    raise conflict()
 
 
 @dataclass(frozen=True, slots=True)
@@ -606,6 +617,8 @@ __all__ = [
     "accept_event",
     "accept_events",
     "accept_prepared",
+    "in_write_transaction",
+    "lock_lots",
     "lot_of_uri",
     "prepare_events",
     "to_milli",

@@ -46,6 +46,7 @@ from lotlink.services.checkpoints import (
     to_milli,
 )
 from lotlink.services.documents import normalize_sha256, require_documents, require_uploaded
+from lotlink.services.idempotency import KeyedRequest, accept_keyed, request_fingerprint
 from lotlink.services.lots import lot_key_hex
 
 #: Events per capture document, at most (all in one transaction).
@@ -81,9 +82,17 @@ def parse_signature(value: str | None, *, field: str) -> bytes | None:
 
 
 def submit_checkpoint(
-    session: Session, chain: ChainAccess, actor: Actor, lot: Lot, form: CheckpointCreate
+    session: Session,
+    chain: ChainAccess,
+    actor: Actor,
+    lot: Lot,
+    form: CheckpointCreate,
+    *,
+    idempotency_key: str | None = None,
 ) -> Accepted:
-    """Accepts one plain checkpoint of `lot`."""
+    """Accepts one plain checkpoint of `lot`; with an `idempotency_key` (already parsed), a
+    retry of the same request is answered with the checkpoint it produced
+    (`lotlink.services.idempotency`)."""
     check_kind_role(actor, form.kind)
     signer = Signer.of(actor)
     plain = plain_checkpoint(form, lot=LotRef(lot.gtin, lot.lot_code), default_gln=actor.gln)
@@ -114,7 +123,14 @@ def submit_checkpoint(
         documents=documents,
         context=CONTEXT,
     )
-    return accept_event(session, chain, signer, draft)
+    if idempotency_key is None:
+        return accept_event(session, chain, signer, draft)
+    request = KeyedRequest(
+        actor_address=signer.address.lower(),
+        key=idempotency_key,
+        fingerprint=request_fingerprint(lot.lot_key, form),
+    )
+    return accept_keyed(session, chain, signer, draft, request, settings=chain.settings)
 
 
 def _captured_draft(
