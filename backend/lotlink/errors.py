@@ -6,6 +6,8 @@ those that will not (bad input, a wrong chain). Loops that retry look only at th
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class LotlinkError(Exception):
     """Root of every error Lotlink raises on purpose; its message is one line for a user."""
@@ -372,12 +374,24 @@ class LogRangeRefusedError(LotlinkError):
 
 class ChainRpcError(LotlinkError):
     """Raised when the endpoint answers a JSON-RPC call with an error that is not about range
-    size; ``retryable`` says whether asking again later may succeed."""
+    size; ``retryable`` says whether asking again later may succeed. ``code`` and ``data`` are
+    the JSON-RPC error's, when the endpoint answered with one (``data``: e.g. revert data)."""
 
-    def __init__(self, *, method: str, reason: str, retryable: bool) -> None:
+    def __init__(
+        self,
+        *,
+        method: str,
+        reason: str,
+        retryable: bool,
+        code: int | None = None,
+        data: Any = None,
+    ) -> None:
         super().__init__(f"{method} failed: {reason}")
         self.method = method
+        self.reason = reason
         self.retryable = retryable
+        self.code = code
+        self.data = data
 
 
 class ChainReorgedError(LotlinkError):

@@ -14,6 +14,11 @@ serves a first send and a restart after a crash:
 
 Because every transaction is stored before it is broadcast and the contract refuses a root
 twice (``LotlinkAlreadyAnchored``), no batch is ever anchored twice.
+
+It speaks JSON-RPC itself (`lotlink.chain.rpc`) rather than through web3.py, whose request
+pipeline cost more CPU than everything else the sender does for a batch of a thousand events:
+fee data and the gas estimate come in one request, receipts are read from their raw JSON, and
+the chain id is checked once when the anchorer starts (`Anchorer.check_chain`), not per call.
 """
 
 from __future__ import annotations
@@ -29,23 +34,18 @@ from dataclasses import dataclass
 from typing import Any
 
 import requests
-from eth_utils import to_checksum_address
 from hexbytes import HexBytes
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
-from web3.exceptions import (
-    ProviderConnectionError,
-    RequestTimedOut,
-    TransactionNotFound,
-    Web3RPCError,
-)
+from web3.exceptions import ProviderConnectionError, RequestTimedOut
 
 from lotlink.anchoring.faults import crash_point
 from lotlink.anchoring.lock import read_transaction, write_transaction
-from lotlink.chain.contract import ContractRevertError, LotlinkContract
+from lotlink.chain.contract import LotlinkContract
 from lotlink.chain.relayer import Relayer
 from lotlink.chain.typed_data import Authorization
-from lotlink.errors import ChainUnavailableError, LotlinkError
+from lotlink.errors import ChainRpcError, ChainUnavailableError, LotlinkError
+from lotlink.indexer.decode import LogDecoder
 from lotlink.models import AnchorTransaction, Batch, BatchStatus
 from lotlink.models.types import utc_now
 
@@ -95,6 +95,13 @@ def _hex(value: Any) -> str:
     return "0x" + bytes(HexBytes(value)).hex()
 
 
+def _node_says(error: ChainRpcError, *words: str) -> bool:
+    """True when the endpoint answered the call with an error whose message has one of `words`
+    (not an HTTP failure: those have no JSON-RPC code)."""
+    reason = error.reason.lower()
+    return error.code is not None and any(word in reason for word in words)
+
+
 class AnchorSender:
     """Anchors batch roots through the relayer's account, which holds the anchorer role."""
 
@@ -109,13 +116,15 @@ class AnchorSender:
         stop: threading.Event | None = None,
     ) -> None:
         self.contract = contract
-        self.w3 = contract.w3
         self.relayer = relayer
         self.sessions = sessions
         self.confirmations = confirmations
         self.replace_after = replace_after
         self.stop = stop or threading.Event()
-        self.url = str(getattr(self.w3.provider, "endpoint_uri", "the chain endpoint"))
+        self.url = str(getattr(contract.w3.provider, "endpoint_uri", "the chain endpoint"))
+        self.rpc = contract.rpc
+        self.logs = LogDecoder(contract.abi)
+        self._anchored_topic = self.logs.topic0("BatchAnchored")
 
     def anchor(self, root: str) -> AnchorLog:
         """Returns once `root` is anchored and confirmed; raises `ChainUnavailableError` when the
@@ -132,7 +141,7 @@ class AnchorSender:
                     found = self._anchor_on_chain(root)
                 if found is not None:
                     return self._confirmed(found)
-                waiting = self._waiting_transaction(root)
+                waiting = self._waiting_transaction(root, stored)
                 # NonceTakenError: the slot re-reads the nonce, or the waiting transaction's
                 # nonce was mined meanwhile; either way the next round finds out what happened.
                 if waiting is None:
@@ -157,57 +166,59 @@ class AnchorSender:
                 )
             )
 
-    def _receipt(self, tx_hash: str) -> Any | None:
-        try:
-            return self.w3.eth.get_transaction_receipt(HexBytes(tx_hash))
-        except TransactionNotFound:
-            return None
+    def _receipts(self, tx_hashes: list[str]) -> list[dict[str, Any] | None]:
+        """The receipts of `tx_hashes` (None: not mined), asked in one request."""
+        return self.rpc.batch([("eth_getTransactionReceipt", [h]) for h in tx_hashes])
 
     def _mined_anchor(self, root: str, transactions: list[AnchorTransaction]) -> AnchorLog | None:
         """The anchor made by one of our stored `transactions`, if one was mined successfully."""
-        for stored in transactions:
-            receipt = self._receipt(stored.tx_hash)
-            if receipt is not None and receipt["status"] == 1:
-                found = self._log_in(receipt, root)
+        for receipt in self._receipts([stored.tx_hash for stored in transactions]):
+            if receipt is not None and int(receipt["status"], 16) == 1:
+                found = self._log_in(receipt["logs"], root)
                 if found is not None:
                     return found
         return None
 
     def _anchor_on_chain(self, root: str) -> AnchorLog | None:
         """The anchor of `root` on chain, whoever made it; None if it is not anchored."""
-        block = int(self.contract.call("anchoredAt", HexBytes(root)))
+        call = {
+            "to": self.contract.address,
+            "data": _hex(self.contract.encode("anchoredAt", HexBytes(root))),
+        }
+        block = int(self.rpc.call("eth_call", [call, "latest"])[2:] or "0", 16)
         if block == 0:
             return None
-        event = self.contract.contract.events.BatchAnchored()
-        logs = event.get_logs(
-            from_block=block, to_block=block, argument_filters={"root": HexBytes(root)}
-        )
-        for entry in logs:
-            receipt = self.w3.eth.get_transaction_receipt(entry["transactionHash"])
-            found = self._log_in(receipt, root)
-            if found is not None:
-                return found
-        raise ChainUnavailableError(
-            url=self.url, reason=f"root {root} is anchored at block {block} but its log is missing"
-        )
+        query = {
+            "address": self.contract.address,
+            "fromBlock": hex(block),
+            "toBlock": hex(block),
+            "topics": [self._anchored_topic, root],
+        }
+        found = self._log_in(self.rpc.call("eth_getLogs", [query]), root)
+        if found is None:
+            raise ChainUnavailableError(
+                url=self.url,
+                reason=f"root {root} is anchored at block {block} but its log is missing",
+            )
+        return found
 
-    def _log_in(self, receipt: Any, root: str) -> AnchorLog | None:
-        event = self.contract.contract.events.BatchAnchored()
-        for raw in receipt["logs"]:
-            if to_checksum_address(raw["address"]) != self.contract.address:
+    def _log_in(self, logs: list[dict[str, Any]], root: str) -> AnchorLog | None:
+        """The BatchAnchored log of `root` among raw `logs` (a receipt's, or eth_getLogs')."""
+        address = self.contract.address.lower()
+        for raw in logs:
+            if raw["address"].lower() != address or raw.get("removed"):
                 continue
-            try:
-                decoded = event.process_log(raw)
-            except Exception:  # another event of the contract
+            decoded = self.logs.decode(raw)
+            if decoded is None or decoded.name != "BatchAnchored":
                 continue
-            if _hex(decoded["args"]["root"]) == root:
+            if decoded.args["root"] == root:
                 return AnchorLog(
                     root=root,
-                    tx_hash=_hex(receipt["transactionHash"]),
-                    block_number=int(receipt["blockNumber"]),
-                    block_hash=_hex(receipt["blockHash"]),
-                    log_index=int(raw["logIndex"]),
-                    manifest_hash=_hex(decoded["args"]["manifestHash"]),
+                    tx_hash=decoded.tx_hash,
+                    block_number=decoded.block_number,
+                    block_hash=decoded.block_hash,
+                    log_index=decoded.log_index,
+                    manifest_hash=decoded.args["manifestHash"],
                 )
         return None
 
@@ -216,41 +227,42 @@ class AnchorSender:
         if self.confirmations == 0:
             return found
         self._sleep_until(
-            lambda: int(self.w3.eth.block_number) >= found.block_number + self.confirmations,
+            lambda: (
+                int(self.rpc.call("eth_blockNumber", []), 16)
+                >= found.block_number + self.confirmations
+            ),
             deadline=math.inf,
         )
-        receipt = self._receipt(found.tx_hash)
-        again = None if receipt is None else self._log_in(receipt, found.root)
+        (receipt,) = self._receipts([found.tx_hash])
+        again = None if receipt is None else self._log_in(receipt["logs"], found.root)
         if again is None:
             raise ChainUnavailableError(url=self.url, reason=f"anchor of {found.root} reorged")
         return again
 
     # -- waiting and replacing ----------------------------------------------------------------
 
-    def _waiting_transaction(self, root: str) -> AnchorTransaction | None:
-        """The newest stored transaction that may still be mined; rebroadcast if the node lost
-        it. None when there is none, or when its nonce was used by something else."""
-        stored = self._transactions(root)
+    def _waiting_transaction(
+        self, root: str, stored: list[AnchorTransaction]
+    ) -> AnchorTransaction | None:
+        """The newest of the batch's `stored` transactions if it may still be mined;
+        rebroadcast if the node lost it. None when there is none, or when its nonce was used by
+        something else."""
         if not stored:
             return None
         newest = stored[-1]
         if newest.raw_transaction is None:
             return None
-        try:
-            self.w3.eth.get_transaction(HexBytes(newest.tx_hash))
+        if self.rpc.call("eth_getTransactionByHash", [newest.tx_hash]) is not None:
             return newest
-        except TransactionNotFound:
-            pass
         try:
-            self.w3.eth.send_raw_transaction(HexBytes(newest.raw_transaction))
+            self.rpc.call("eth_sendRawTransaction", [newest.raw_transaction])
             log.info("rebroadcast %s (nonce %d) for batch %s", newest.tx_hash, newest.nonce, root)
             return newest
-        except Web3RPCError as error:
-            text = str(error).lower()
-            if "already" in text or "known" in text:
+        except ChainRpcError as error:
+            if _node_says(error, "already", "known"):
                 return newest
-            if "nonce" in text:  # mined meanwhile (checked next round) or taken by another tx
-                if self._receipt(newest.tx_hash) is not None:
+            if _node_says(error, "nonce"):  # mined meanwhile (checked next round) or taken
+                if self._receipts([newest.tx_hash])[0] is not None:
                     return newest
                 self.relayer.forget_nonce()
                 return None
@@ -260,7 +272,7 @@ class AnchorSender:
         """Polls the batch's transactions until one is mined (True) or `deadline` (False)."""
         hashes = [stored.tx_hash for stored in self._transactions(root)]
         return self._sleep_until(
-            lambda: any(self._receipt(tx_hash) is not None for tx_hash in hashes),
+            lambda: any(receipt is not None for receipt in self._receipts(hashes)),
             deadline=deadline,
         )
 
@@ -277,14 +289,22 @@ class AnchorSender:
 
     # -- signing and broadcasting -------------------------------------------------------------
 
-    def _fees(self) -> tuple[int, int]:
-        """(max fee, priority fee) per gas for a transaction mined in the next few blocks."""
-        base = int(self.w3.eth.get_block("latest").get("baseFeePerGas", 0) or 0)
-        priority = int(self.w3.eth.max_priority_fee)
-        return (2 * base + priority, priority)
+    def _fees(self, *also: tuple[str, list[Any]]) -> tuple[tuple[int, int], list[Any]]:
+        """(max fee, priority fee) per gas for a transaction mined in the next few blocks, and
+        the answers to the calls `also`, asked in the same request (an error in its place)."""
+        block, priority, *answers = self.rpc.batch(
+            [("eth_getBlockByNumber", ["latest", False]), ("eth_maxPriorityFeePerGas", []), *also],
+            settled=True,
+        )
+        for answer in (block, priority):
+            if isinstance(answer, ChainRpcError):
+                raise answer
+        tip = int(priority, 16)
+        return (2 * int(block.get("baseFeePerGas") or "0x0", 16) + tip, tip), answers
 
-    def _calldata(self, batch: Batch) -> tuple[Any, ...]:
-        return (
+    def _calldata(self, batch: Batch) -> bytes:
+        return self.contract.encode(
+            "anchorBatch",
             HexBytes(batch.root),
             HexBytes(batch.manifest_hash),
             batch.event_count,
@@ -296,23 +316,25 @@ class AnchorSender:
         """Signs, stores and sends a first transaction for `root`; True (nothing sent) when the
         contract refuses it as anchored already."""
         with read_transaction(self.sessions) as session:
-            args = self._calldata(_batch(session, root))
-        try:
-            estimate = self.contract.estimate_gas("anchorBatch", *args, sender=self.relayer.address)
-        except ContractRevertError as error:
-            if error.error_name == "LotlinkAlreadyAnchored":
+            data = self._calldata(_batch(session, root))
+        call = {"from": self.relayer.address, "to": self.contract.address, "data": _hex(data)}
+        fees, (estimate,) = self._fees(("eth_estimateGas", [call]))
+        if isinstance(estimate, ChainRpcError):
+            refused = self.contract.revert_in("anchorBatch", estimate)
+            if refused is None:
+                raise estimate
+            if refused.error_name == "LotlinkAlreadyAnchored":
                 return True  # the next round finds the anchor
-            raise
-        gas = estimate + estimate // 4
-        max_fee, priority = self._fees()
+            raise refused
+        gas = int(estimate, 16) * 5 // 4
         with self.relayer.nonce_slot() as slot:
-            self._broadcast(root, args, nonce=slot.nonce, gas=gas, fees=(max_fee, priority))
+            self._broadcast(root, data, nonce=slot.nonce, gas=gas, fees=fees)
             slot.spent()
         return False
 
     def _replace(self, root: str, waiting: AnchorTransaction) -> None:
         """Same nonce, higher fees: whichever of the two is mined anchors the batch."""
-        max_fee, priority = self._fees()
+        (max_fee, priority), _ = self._fees()
         old_max = waiting.max_fee_per_gas or 0
         old_priority = waiting.max_priority_fee_per_gas or 0
         bumped = (
@@ -320,22 +342,22 @@ class AnchorSender:
             max(priority, math.ceil(old_priority * FEE_BUMP)),
         )
         with read_transaction(self.sessions) as session:
-            args = self._calldata(_batch(session, root))
+            data = self._calldata(_batch(session, root))
         log.warning(
             "batch %s: transaction %s waited %.0fs; replacing it at nonce %d",
             root, waiting.tx_hash, self.replace_after, waiting.nonce,
         )  # fmt: skip
         try:
             self._broadcast(
-                root, args, nonce=waiting.nonce, gas=waiting.gas_limit or 200_000, fees=bumped
+                root, data, nonce=waiting.nonce, gas=waiting.gas_limit or 200_000, fees=bumped
             )
-        except Web3RPCError as error:
-            if "underpriced" not in str(error).lower():
+        except ChainRpcError as error:
+            if not _node_says(error, "underpriced"):
                 raise
             # The next replacement starts from these fees and bumps again.
 
     def _broadcast(
-        self, root: str, args: tuple[Any, ...], *, nonce: int, gas: int, fees: tuple[int, int]
+        self, root: str, data: bytes, *, nonce: int, gas: int, fees: tuple[int, int]
     ) -> None:
         """Signs, stores, then broadcasts: the stored row is what makes a crash recoverable."""
         max_fee, priority = fees
@@ -345,7 +367,7 @@ class AnchorSender:
             "nonce": nonce,
             "to": self.contract.address,
             "value": 0,
-            "data": self.contract.encode("anchorBatch", *args),
+            "data": data,
             "gas": gas,
             "maxFeePerGas": max_fee,
             "maxPriorityFeePerGas": priority,
@@ -373,9 +395,9 @@ class AnchorSender:
             batch.sent_at = batch.sent_at or utc_now()
         crash_point("after_sign")
         try:
-            self.w3.eth.send_raw_transaction(signed.raw_transaction)
-        except Web3RPCError as error:
-            if "nonce" in str(error).lower():
+            self.rpc.call("eth_sendRawTransaction", [_hex(signed.raw_transaction)])
+        except ChainRpcError as error:
+            if _node_says(error, "nonce"):
                 # Taken by another sender of this account: this transaction can never be mined.
                 with write_transaction(self.sessions) as session:
                     dead = session.get(AnchorTransaction, tx_hash)

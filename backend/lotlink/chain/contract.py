@@ -9,17 +9,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from eth_abi import decode as abi_decode
+from eth_abi import encode as abi_encode
 from eth_account.signers.local import LocalAccount
 from eth_utils import function_signature_to_4byte_selector, to_checksum_address
 from web3 import Web3
 from web3.exceptions import ContractCustomError, ContractLogicError, Web3RPCError
 from web3.types import TxReceipt
 
+from lotlink.chain.rpc import RpcClient
 from lotlink.chain.typed_data import TYPES, Authorization, Domain
-from lotlink.errors import LotlinkError
+from lotlink.errors import ChainRpcError, LotlinkError
 
 
 class ContractRevertError(LotlinkError):
@@ -89,6 +92,20 @@ def _revert_data(error: Exception) -> bytes | None:
     return None
 
 
+def _function_encoders(abi: Sequence[dict[str, Any]]) -> dict[str, tuple[bytes, list[str]]]:
+    """Selector and argument types of each function whose name is not overloaded."""
+    functions = [item for item in abi if item.get("type") == "function"]
+    names = [item["name"] for item in functions]
+    encoders = {}
+    for item in functions:
+        if names.count(item["name"]) > 1:
+            continue
+        types = [_abi_type(i) for i in item["inputs"]]
+        selector = function_signature_to_4byte_selector(f"{item['name']}({','.join(types)})")
+        encoders[item["name"]] = (selector, types)
+    return encoders
+
+
 class LotlinkContract:
     """One Lotlink deployment on one endpoint."""
 
@@ -103,7 +120,16 @@ class LotlinkContract:
             for item in self.abi
             if item.get("type") == "function"
         }
+        self._encoders = _function_encoders(self.abi)
         self._chain_id: int | None = None
+
+    @cached_property
+    def rpc(self) -> RpcClient:
+        """A lean JSON-RPC client of the same endpoint, with the same timeout, for the calls
+        made per batch or per write (see `lotlink.chain.rpc`)."""
+        provider = self.w3.provider
+        timeout = dict(provider.get_request_kwargs()).get("timeout", 30)  # type: ignore[attr-defined]
+        return RpcClient(str(provider.endpoint_uri), timeout=float(timeout))  # type: ignore[attr-defined]
 
     @property
     def chain_id(self) -> int:
@@ -160,8 +186,14 @@ class LotlinkContract:
         return result
 
     def encode(self, function: str, *args: Any) -> bytes:
-        """The calldata of `function(*args)`."""
-        return bytes.fromhex(self.contract.encode_abi(function, args=list(args))[2:])
+        """The calldata of `function(*args)`: its selector and arguments, both prepared once
+        from the ABI (web3's `encode_abi` looks the function up again on every call, hashing
+        each signature of the ABI: about 3 ms). An overloaded name goes through web3."""
+        prepared = self._encoders.get(function)
+        if prepared is None:
+            return bytes.fromhex(self.contract.encode_abi(function, args=list(args))[2:])
+        selector, types = prepared
+        return selector + abi_encode(types, args)
 
     def estimate_gas(self, function: str, *args: Any, sender: str) -> int:
         """Gas `sender` needs for `function(*args)`; a call the contract would reject raises
@@ -220,6 +252,13 @@ class LotlinkContract:
             except Exception:  # another event of the same contract
                 continue
         return decoded
+
+    def revert_in(self, function: str, error: ChainRpcError) -> ContractRevertError | None:
+        """The contract's refusal an endpoint's JSON-RPC error reports (eth_call,
+        eth_estimateGas), or None when the error is about something else."""
+        if _revert_data(error) is None and "revert" not in error.reason.lower():
+            return None
+        return self._revert(function, error)
 
     def _revert(self, function: str, error: Exception) -> ContractRevertError:
         data = _revert_data(error)

@@ -121,8 +121,11 @@ class Relayer:
 
     def _claim_nonce(self) -> int:
         if self._next_nonce is None:
-            w3 = self.contract.w3
-            self._next_nonce = int(w3.eth.get_transaction_count(self.account.address, "pending"))
+            # Through the lean client: with a lock file this is read again for every write.
+            pending = self.contract.rpc.call(
+                "eth_getTransactionCount", [self.account.address, "pending"]
+            )
+            self._next_nonce = int(pending, 16)
         return self._next_nonce
 
 

@@ -8,8 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from lotlink.chain.rpc import RpcClient
 from lotlink.errors import ChainRpcError, LogRangeRefusedError
-from lotlink.indexer.rpc import RpcClient
 
 log = logging.getLogger(__name__)
 

@@ -22,6 +22,7 @@ from sqlalchemy import Connection, Engine, delete, or_, select
 from sqlalchemy.exc import OperationalError
 from web3 import HTTPProvider, Web3
 
+from lotlink.chain.rpc import RpcClient
 from lotlink.config import Settings
 from lotlink.db.engine import READ_ONLY_OPTION, WRITER_PRIORITY_OPTION
 from lotlink.errors import ChainReorgedError, ChainRpcError, LotlinkError, ReorgTooDeepError
@@ -50,7 +51,6 @@ from lotlink.indexer.manifests import (
 )
 from lotlink.indexer.registry import ApplyContext
 from lotlink.indexer.rollback import rollback_to
-from lotlink.indexer.rpc import RpcClient
 from lotlink.indexer.sql import rows_where_in, table_of
 from lotlink.models import (
     AppliedLog,

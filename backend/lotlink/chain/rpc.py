@@ -1,8 +1,9 @@
-"""A lean JSON-RPC client for the indexer: raw JSON in and out, batches, errors sorted.
+"""A lean JSON-RPC client: raw JSON in and out, batches, errors sorted.
 
 web3.py's request pipeline (middleware, result formatters, AttributeDicts) costs more than the
-whole rest of indexing a log, so the indexer speaks JSON-RPC itself and decodes logs from their
-raw hex. Every failure ends as one of three errors: the endpoint refused a log range or result
+whole rest of indexing a log, and several times what the anchorer's sender does with a batch's
+answers, so the indexer and the sender speak JSON-RPC themselves (logs decoded from their raw
+hex). Every failure ends as one of three errors: the endpoint refused a log range or result
 size (`LogRangeRefusedError`: ask for less), it is unreachable or overloaded (retryable), or it
 rejected the request for good (not retryable).
 """
@@ -48,7 +49,7 @@ class RpcClient:
     def __init__(self, url: str, *, timeout: float = 30.0) -> None:
         self.url = url
         self.timeout = timeout
-        self._session = requests.Session()
+        self._session = _session_for(url)
         self._ids = itertools.count(1)
 
     def close(self) -> None:
@@ -63,8 +64,10 @@ class RpcClient:
                                 retryable=True)  # fmt: skip
         return _result(reply, method=method, span=span)
 
-    def batch(self, calls: list[tuple[str, list[Any]]]) -> list[Any]:
-        """Several calls in one HTTP request; results in the order of `calls`."""
+    def batch(self, calls: list[tuple[str, list[Any]]], *, settled: bool = False) -> list[Any]:
+        """Several calls in one HTTP request; results in the order of `calls`. A call the
+        endpoint answers with an error raises its `ChainRpcError`, or with `settled` stands in
+        the results in its place (the others' answers are still of use)."""
         if not calls:
             return []
         first = next(self._ids)
@@ -79,8 +82,15 @@ class RpcClient:
             raise ChainRpcError(method=method, reason="the endpoint answered a batch partially",
                                 retryable=True)  # fmt: skip
         by_id = {reply.get("id"): reply for reply in replies if isinstance(reply, dict)}
-        return [_result(by_id.get(first + i, {}), method=calls[i][0], span=None)
-                for i in range(len(calls))]  # fmt: skip
+        results: list[Any] = []
+        for i, (method, _) in enumerate(calls):
+            try:
+                results.append(_result(by_id.get(first + i, {}), method=method, span=None))
+            except ChainRpcError as error:
+                if not settled:
+                    raise
+                results.append(error)
+        return results
 
     def _post(self, body: Any, *, method: str, span: tuple[int, int] | None) -> Any:
         try:
@@ -124,7 +134,30 @@ def _result(reply: dict[str, Any], *, method: str, span: tuple[int, int] | None)
     # -32603 internal errors and -32000 "header not found" style answers pass with time;
     # malformed requests (-32600/-32601/-32602) do not.
     retryable = code not in (-32600, -32601, -32602)
-    raise ChainRpcError(method=method, reason=f"{message} (code {code})", retryable=retryable)
+    raise ChainRpcError(
+        method=method,
+        reason=f"{message} (code {code})",
+        retryable=retryable,
+        code=code if isinstance(code, int) else None,
+        data=error.get("data") if isinstance(error, dict) else None,
+    )
+
+
+def _session_for(url: str) -> requests.Session:
+    """A session for `url` with the environment's settings for it read once, here.
+
+    A session that trusts the environment reads it again for every request (proxies and
+    NO_PROXY, a CA bundle, ~/.netrc: about 145 µs, most of what a small call costs). The
+    endpoint is fixed, so what the environment says of it is resolved now; a deployment
+    behind HTTP(S)_PROXY still reaches its endpoint through the proxy."""
+    session = requests.Session()
+    found = session.merge_environment_settings(url, {}, None, None, None)
+    session.proxies = found["proxies"]
+    session.verify = found["verify"]
+    session.cert = found["cert"]
+    session.auth = requests.utils.get_netrc_auth(url)
+    session.trust_env = False
+    return session
 
 
 def _public(url: str) -> str:
