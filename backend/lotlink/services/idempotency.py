@@ -120,7 +120,9 @@ def accept_keyed(
     prepared = prepare_events(chain, signer, [draft])
 
     def write() -> Accepted:
-        lock_lots(session, draft.lots)  # first: one lot's requests, keyed or not, in turn
+        # The lots' lock first, so that one lot's requests, keyed or not, read the key in turn
+        # (`write_events` locks them again: a no-op for rows this transaction holds).
+        lock_lots(session, draft.lots)
         now = utc_now()
         remembered = _remembered(session, request, now=now, settings=settings)
         if remembered is not None:
