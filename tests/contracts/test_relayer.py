@@ -7,6 +7,7 @@ from pathlib import Path
 
 from fixtures.world import World, gtin, reverts
 from lotlink.chain.relayer import Relayer
+from lotlink.errors import ChainRpcError
 from lotlink.gs1.keys import lot_key
 from lotlink.vocabulary import Role
 
@@ -75,3 +76,21 @@ def test_relayers_of_one_account_in_several_processes_take_turns(
     for i in range(19):
         assert world.lotlink.call("lotOf", lot_key(GTIN, f"PROC-{i}"))[0] == supplier.address
     assert (tmp_path / f"relayer-{world.stranger.address.lower()}.lock").is_file()
+
+
+def test_a_slot_answers_its_holders_calls_whether_it_reads_the_nonce_or_not(world: World) -> None:
+    """The anchorer asks for fees and a gas estimate under the slot, in the request that reads
+    the nonce; an answer the endpoint refuses stands in its place, the others still usable."""
+    relayer = Relayer(world.lotlink, world.stranger)  # no lock file: the nonce is remembered
+    pending = world.w3.eth.get_transaction_count(world.stranger.address, "pending")
+    calls = (("eth_chainId", []), ("eth_getBalance", ["not an address", "latest"]))
+    with relayer.nonce_slot(*calls) as read:
+        assert read.nonce == pending
+        slot_answers = [read.answers]
+        read.spent()
+    with relayer.nonce_slot(*calls) as remembered:
+        assert remembered.nonce == pending + 1
+        slot_answers.append(remembered.answers)
+    for chain_id, refused in slot_answers:
+        assert int(chain_id, 16) == world.w3.eth.chain_id
+        assert isinstance(refused, ChainRpcError) and refused.method == "eth_getBalance"

@@ -16,9 +16,10 @@ Because every transaction is stored before it is broadcast and the contract refu
 twice (``LotlinkAlreadyAnchored``), no batch is ever anchored twice.
 
 It speaks JSON-RPC itself (`lotlink.chain.rpc`) rather than through web3.py, whose request
-pipeline cost more CPU than everything else the sender does for a batch of a thousand events:
-fee data and the gas estimate come in one request, receipts are read from their raw JSON, and
-the chain id is checked once when the anchorer starts (`Anchorer.check_chain`), not per call.
+pipeline cost more CPU than everything else the sender does for a batch of a thousand events.
+A first send takes three requests: the relayer's nonce, fee data and the gas estimate in one,
+the transaction, and its receipt. Receipts are read from their raw JSON, and the chain id is
+checked once when the anchorer starts (`Anchorer.check_chain`), not per call.
 """
 
 from __future__ import annotations
@@ -53,6 +54,8 @@ log = logging.getLogger("lotlink.anchoring")
 
 #: A replacement must outbid the waiting transaction; nodes ask for at least +10 %.
 FEE_BUMP = 1.25
+#: What the fees of a transaction are made from: the head's base fee and the node's tip.
+FEE_CALLS = (("eth_getBlockByNumber", ["latest", False]), ("eth_maxPriorityFeePerGas", []))
 
 
 class AnchorStoppedError(LotlinkError):
@@ -95,6 +98,16 @@ def _hex(value: Any) -> str:
     return "0x" + bytes(HexBytes(value)).hex()
 
 
+def _fees_from(block: Any, priority: Any) -> tuple[int, int]:
+    """(max fee, priority fee) per gas for a transaction mined in the next few blocks, from the
+    answers to `FEE_CALLS`."""
+    for answer in (block, priority):
+        if isinstance(answer, ChainRpcError):
+            raise answer
+    tip = int(priority, 16)
+    return (2 * int(block.get("baseFeePerGas") or "0x0", 16) + tip, tip)
+
+
 def _node_says(error: ChainRpcError, *words: str) -> bool:
     """True when the endpoint answered the call with an error whose message has one of `words`
     (not an HTTP failure: those have no JSON-RPC code)."""
@@ -130,14 +143,13 @@ class AnchorSender:
         """Returns once `root` is anchored and confirmed; raises `ChainUnavailableError` when the
         endpoint fails (the caller backs off and calls again) and `ContractRevertError` when the
         contract refuses the batch for good (e.g. the relayer lost the anchorer role)."""
-        refused = False  # the contract refused to anchor the root as anchored already
         with chain_errors(self.url):
             while True:
                 stored = self._transactions(root)
                 found = self._mined_anchor(root, stored)
-                if found is None and (stored or refused):
-                    # A batch never sent and never refused skips this call: a round trip per
-                    # batch, when the contract's refusal (step 2) says the same thing.
+                if found is None and stored:
+                    # A batch never sent skips this call: a round trip per batch, when the
+                    # contract's refusal of a new one (step 2) says the same thing.
                     found = self._anchor_on_chain(root)
                 if found is not None:
                     return self._confirmed(found)
@@ -146,7 +158,9 @@ class AnchorSender:
                 # nonce was mined meanwhile; either way the next round finds out what happened.
                 if waiting is None:
                     with contextlib.suppress(NonceTakenError):
-                        refused = self._send_new(root)
+                        found = self._send_new(root)
+                        if found is not None:
+                            return self._confirmed(found)
                     continue
                 deadline = waiting.sent_at.timestamp() + self.replace_after
                 if self._wait_for_any(root, deadline=deadline):
@@ -173,11 +187,17 @@ class AnchorSender:
     def _mined_anchor(self, root: str, transactions: list[AnchorTransaction]) -> AnchorLog | None:
         """The anchor made by one of our stored `transactions`, if one was mined successfully."""
         for receipt in self._receipts([stored.tx_hash for stored in transactions]):
-            if receipt is not None and int(receipt["status"], 16) == 1:
-                found = self._log_in(receipt["logs"], root)
-                if found is not None:
-                    return found
+            found = self._anchor_in(receipt, root)
+            if found is not None:
+                return found
         return None
+
+    def _anchor_in(self, receipt: dict[str, Any] | None, root: str) -> AnchorLog | None:
+        """The anchor of `root` a transaction made, if its `receipt` says it was mined
+        successfully."""
+        if receipt is None or int(receipt["status"], 16) != 1:
+            return None
+        return self._log_in(receipt["logs"], root)
 
     def _anchor_on_chain(self, root: str) -> AnchorLog | None:
         """The anchor of `root` on chain, whoever made it; None if it is not anchored."""
@@ -289,19 +309,6 @@ class AnchorSender:
 
     # -- signing and broadcasting -------------------------------------------------------------
 
-    def _fees(self, *also: tuple[str, list[Any]]) -> tuple[tuple[int, int], list[Any]]:
-        """(max fee, priority fee) per gas for a transaction mined in the next few blocks, and
-        the answers to the calls `also`, asked in the same request (an error in its place)."""
-        block, priority, *answers = self.rpc.batch(
-            [("eth_getBlockByNumber", ["latest", False]), ("eth_maxPriorityFeePerGas", []), *also],
-            settled=True,
-        )
-        for answer in (block, priority):
-            if isinstance(answer, ChainRpcError):
-                raise answer
-        tip = int(priority, 16)
-        return (2 * int(block.get("baseFeePerGas") or "0x0", 16) + tip, tip), answers
-
     def _calldata(self, batch: Batch) -> bytes:
         return self.contract.encode(
             "anchorBatch",
@@ -312,29 +319,31 @@ class AnchorSender:
             Authorization.direct().as_tuple(),
         )
 
-    def _send_new(self, root: str) -> bool:
-        """Signs, stores and sends a first transaction for `root`; True (nothing sent) when the
-        contract refuses it as anchored already."""
+    def _send_new(self, root: str) -> AnchorLog | None:
+        """Signs, stores and sends a first transaction for `root`. Returns the anchor, with
+        nothing sent, when the contract refuses a new one as anchored already."""
         with read_transaction(self.sessions) as session:
             data = self._calldata(_batch(session, root))
         call = {"from": self.relayer.address, "to": self.contract.address, "data": _hex(data)}
-        fees, (estimate,) = self._fees(("eth_estimateGas", [call]))
-        if isinstance(estimate, ChainRpcError):
-            refused = self.contract.revert_in("anchorBatch", estimate)
-            if refused is None:
-                raise estimate
-            if refused.error_name == "LotlinkAlreadyAnchored":
-                return True  # the next round finds the anchor
-            raise refused
-        gas = int(estimate, 16) * 5 // 4
-        with self.relayer.nonce_slot() as slot:
-            self._broadcast(root, data, nonce=slot.nonce, gas=gas, fees=fees)
-            slot.spent()
-        return False
+        with self.relayer.nonce_slot(*FEE_CALLS, ("eth_estimateGas", [call])) as slot:
+            block, priority, estimate = slot.answers
+            if isinstance(estimate, ChainRpcError):
+                refused = self.contract.revert_in("anchorBatch", estimate)
+                if refused is None:
+                    raise estimate
+                if refused.error_name != "LotlinkAlreadyAnchored":
+                    raise refused
+            else:
+                fees = _fees_from(block, priority)
+                gas = int(estimate, 16) * 5 // 4
+                self._broadcast(root, data, nonce=slot.nonce, gas=gas, fees=fees)
+                slot.spent()
+                return None  # the next round finds it mined, or waits for it
+        return self._anchor_on_chain(root)
 
     def _replace(self, root: str, waiting: AnchorTransaction) -> None:
         """Same nonce, higher fees: whichever of the two is mined anchors the batch."""
-        (max_fee, priority), _ = self._fees()
+        max_fee, priority = _fees_from(*self.rpc.batch(list(FEE_CALLS), settled=True))
         old_max = waiting.max_fee_per_gas or 0
         old_priority = waiting.max_priority_fee_per_gas or 0
         bumped = (

@@ -26,6 +26,7 @@ from lotlink.chain.accounts import relayer_account
 from lotlink.chain.contract import LotlinkContract
 from lotlink.chain.typed_data import Authorization
 from lotlink.config import Settings
+from lotlink.errors import ChainRpcError
 
 
 class Relayer:
@@ -98,15 +99,29 @@ class Relayer:
         raise AssertionError("unreachable")
 
     @contextmanager
-    def nonce_slot(self) -> Iterator[NonceSlot]:
+    def nonce_slot(self, *also: tuple[str, list[Any]]) -> Iterator[NonceSlot]:
         """Holds the relayer for one transaction its caller signs and broadcasts itself.
 
         The slot offers the next nonce; `slot.spent()` once the transaction may have reached the
         node, so the next write takes the following nonce. Any other exit re-reads the nonce
         from the chain next time, so a failed broadcast leaves no gap.
+
+        `also`: JSON-RPC calls the caller needs answered under the slot (fees, a gas estimate),
+        asked in the same request as the nonce when it is read; their answers are on
+        `slot.answers`, a `ChainRpcError` in the place of a call the endpoint refused.
         """
         with self._held():
-            slot = NonceSlot(self._claim_nonce())
+            answers: list[Any] = []
+            if self._next_nonce is None and also:
+                pending, *answers = self.contract.rpc.batch(
+                    [self._pending_nonce_call(), *also], settled=True
+                )
+                if isinstance(pending, ChainRpcError):
+                    raise pending
+                self._next_nonce = int(pending, 16)
+            elif also:
+                answers = self.contract.rpc.batch(list(also), settled=True)
+            slot = NonceSlot(self._claim_nonce(), answers)
             try:
                 yield slot
             except BaseException:
@@ -119,21 +134,23 @@ class Relayer:
         with self._lock:
             self._next_nonce = None
 
+    def _pending_nonce_call(self) -> tuple[str, list[Any]]:
+        return ("eth_getTransactionCount", [self.account.address, "pending"])
+
     def _claim_nonce(self) -> int:
         if self._next_nonce is None:
             # Through the lean client: with a lock file this is read again for every write.
-            pending = self.contract.rpc.call(
-                "eth_getTransactionCount", [self.account.address, "pending"]
-            )
-            self._next_nonce = int(pending, 16)
+            self._next_nonce = int(self.contract.rpc.call(*self._pending_nonce_call()), 16)
         return self._next_nonce
 
 
 class NonceSlot:
-    """The nonce a `Relayer.nonce_slot` hands out, and whether the caller spent it."""
+    """The nonce a `Relayer.nonce_slot` hands out, the answers to the calls asked with it, and
+    whether the caller spent it."""
 
-    def __init__(self, nonce: int) -> None:
+    def __init__(self, nonce: int, answers: list[Any] | None = None) -> None:
         self.nonce = nonce
+        self.answers = answers or []
         self.used = False
 
     def spent(self) -> None:
