@@ -145,7 +145,7 @@ class AnchorSender:
         contract refuses the batch for good (e.g. the relayer lost the anchorer role)."""
         with chain_errors(self.url):
             while True:
-                stored = self._transactions(root)
+                batch, stored = self._read(root)
                 found = self._mined_anchor(root, stored)
                 if found is None and stored:
                     # A batch never sent skips this call: a round trip per batch, when the
@@ -158,7 +158,7 @@ class AnchorSender:
                 # nonce was mined meanwhile; either way the next round finds out what happened.
                 if waiting is None:
                     with contextlib.suppress(NonceTakenError):
-                        found = self._send_new(root)
+                        found = self._send_new(batch)
                         if found is not None:
                             return self._confirmed(found)
                     continue
@@ -166,19 +166,22 @@ class AnchorSender:
                 if self._wait_for_any(root, deadline=deadline):
                     continue
                 with contextlib.suppress(NonceTakenError):
-                    self._replace(root, waiting)
+                    self._replace(batch, waiting)
 
     # -- what the chain already knows ---------------------------------------------------------
 
-    def _transactions(self, root: str) -> list[AnchorTransaction]:
+    def _read(self, root: str) -> tuple[Batch, list[AnchorTransaction]]:
+        """The batch and its stored transactions, oldest first, as the database has them now
+        (one read transaction)."""
         with read_transaction(self.sessions) as session:
-            return list(
+            stored = list(
                 session.scalars(
                     select(AnchorTransaction)
                     .where(AnchorTransaction.batch_root == root)
                     .order_by(AnchorTransaction.sent_at, AnchorTransaction.tx_hash)
                 )
             )
+            return _batch(session, root), stored
 
     def _receipts(self, tx_hashes: list[str]) -> list[dict[str, Any] | None]:
         """The receipts of `tx_hashes` (None: not mined), asked in one request."""
@@ -290,7 +293,7 @@ class AnchorSender:
 
     def _wait_for_any(self, root: str, *, deadline: float) -> bool:
         """Polls the batch's transactions until one is mined (True) or `deadline` (False)."""
-        hashes = [stored.tx_hash for stored in self._transactions(root)]
+        hashes = [stored.tx_hash for stored in self._read(root)[1]]
         return self._sleep_until(
             lambda: any(receipt is not None for receipt in self._receipts(hashes)),
             deadline=deadline,
@@ -319,11 +322,10 @@ class AnchorSender:
             Authorization.direct().as_tuple(),
         )
 
-    def _send_new(self, root: str) -> AnchorLog | None:
-        """Signs, stores and sends a first transaction for `root`. Returns the anchor, with
+    def _send_new(self, batch: Batch) -> AnchorLog | None:
+        """Signs, stores and sends a first transaction for `batch`. Returns the anchor, with
         nothing sent, when the contract refuses a new one as anchored already."""
-        with read_transaction(self.sessions) as session:
-            data = self._calldata(_batch(session, root))
+        root, data = batch.root, self._calldata(batch)
         call = {"from": self.relayer.address, "to": self.contract.address, "data": _hex(data)}
         with self.relayer.nonce_slot(*FEE_CALLS, ("eth_estimateGas", [call])) as slot:
             block, priority, estimate = slot.answers
@@ -341,7 +343,7 @@ class AnchorSender:
                 return None  # the next round finds it mined, or waits for it
         return self._anchor_on_chain(root)
 
-    def _replace(self, root: str, waiting: AnchorTransaction) -> None:
+    def _replace(self, batch: Batch, waiting: AnchorTransaction) -> None:
         """Same nonce, higher fees: whichever of the two is mined anchors the batch."""
         max_fee, priority = _fees_from(*self.rpc.batch(list(FEE_CALLS), settled=True))
         old_max = waiting.max_fee_per_gas or 0
@@ -350,8 +352,7 @@ class AnchorSender:
             max(max_fee, math.ceil(old_max * FEE_BUMP)),
             max(priority, math.ceil(old_priority * FEE_BUMP)),
         )
-        with read_transaction(self.sessions) as session:
-            data = self._calldata(_batch(session, root))
+        root, data = batch.root, self._calldata(batch)
         log.warning(
             "batch %s: transaction %s waited %.0fs; replacing it at nonce %d",
             root, waiting.tx_hash, self.replace_after, waiting.nonce,
