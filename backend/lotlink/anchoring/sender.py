@@ -43,6 +43,7 @@ from web3.exceptions import ProviderConnectionError, RequestTimedOut
 from lotlink.anchoring.faults import crash_point
 from lotlink.anchoring.lock import read_transaction, write_transaction
 from lotlink.chain.contract import LotlinkContract
+from lotlink.chain.fees import FEE_CALLS, fees_from
 from lotlink.chain.relayer import Relayer
 from lotlink.chain.typed_data import Authorization
 from lotlink.errors import ChainRpcError, ChainUnavailableError, LotlinkError
@@ -54,8 +55,6 @@ log = logging.getLogger("lotlink.anchoring")
 
 #: A replacement must outbid the waiting transaction; nodes ask for at least +10 %.
 FEE_BUMP = 1.25
-#: What the fees of a transaction are made from: the head's base fee and the node's tip.
-FEE_CALLS = (("eth_getBlockByNumber", ["latest", False]), ("eth_maxPriorityFeePerGas", []))
 
 
 class AnchorStoppedError(LotlinkError):
@@ -96,16 +95,6 @@ def chain_errors(url: str) -> Iterator[None]:
 
 def _hex(value: Any) -> str:
     return "0x" + bytes(HexBytes(value)).hex()
-
-
-def _fees_from(block: Any, priority: Any) -> tuple[int, int]:
-    """(max fee, priority fee) per gas for a transaction mined in the next few blocks, from the
-    answers to `FEE_CALLS`."""
-    for answer in (block, priority):
-        if isinstance(answer, ChainRpcError):
-            raise answer
-    tip = int(priority, 16)
-    return (2 * int(block.get("baseFeePerGas") or "0x0", 16) + tip, tip)
 
 
 def _node_says(error: ChainRpcError, *words: str) -> bool:
@@ -336,7 +325,7 @@ class AnchorSender:
                 if refused.error_name != "LotlinkAlreadyAnchored":
                     raise refused
             else:
-                fees = _fees_from(block, priority)
+                fees = fees_from(self.rpc, block, priority)
                 gas = int(estimate, 16) * 5 // 4
                 self._broadcast(root, data, nonce=slot.nonce, gas=gas, fees=fees)
                 slot.spent()
@@ -345,7 +334,8 @@ class AnchorSender:
 
     def _replace(self, batch: Batch, waiting: AnchorTransaction) -> None:
         """Same nonce, higher fees: whichever of the two is mined anchors the batch."""
-        max_fee, priority = _fees_from(*self.rpc.batch(list(FEE_CALLS), settled=True))
+        answers = self.rpc.batch(list(FEE_CALLS), settled=True)
+        max_fee, priority = fees_from(self.rpc, *answers)
         old_max = waiting.max_fee_per_gas or 0
         old_priority = waiting.max_priority_fee_per_gas or 0
         bumped = (
