@@ -10,9 +10,9 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 from fixtures.world import World
+from lotlink.chain.decode import LogDecoder
 from lotlink.indexer.apply import apply_logs
 from lotlink.indexer.cursor import load_cursor
-from lotlink.indexer.decode import LogDecoder
 from lotlink.indexer.derived import (
     CertificateValidity,
     certificate_validity,

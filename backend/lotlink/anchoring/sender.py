@@ -43,11 +43,11 @@ from web3.exceptions import ProviderConnectionError, RequestTimedOut
 from lotlink.anchoring.faults import crash_point
 from lotlink.anchoring.lock import read_transaction, write_transaction
 from lotlink.chain.contract import LotlinkContract
+from lotlink.chain.decode import LogDecoder
 from lotlink.chain.fees import FEE_CALLS, fees_from
 from lotlink.chain.relayer import Relayer
 from lotlink.chain.typed_data import Authorization
 from lotlink.errors import ChainRpcError, ChainUnavailableError, LotlinkError
-from lotlink.indexer.decode import LogDecoder
 from lotlink.models import AnchorTransaction, Batch, BatchStatus
 from lotlink.models.types import utc_now
 

@@ -21,13 +21,13 @@ from eth_utils import function_signature_to_4byte_selector
 from sqlalchemy import func, select
 
 from lotlink.bench.harness import BenchChain, bench_chain, bench_gln
+from lotlink.chain.decode import LogDecoder
 from lotlink.chain.rpc import RpcClient
 from lotlink.chain.typed_data import Authorization
 from lotlink.config import Settings
 from lotlink.db.engine import make_engine
 from lotlink.db.migrate import upgrade_database
 from lotlink.gs1.keys import check_digit, lot_key
-from lotlink.indexer.decode import LogDecoder
 from lotlink.indexer.follower import Follower
 from lotlink.models import AppliedLog, LineageEdge, Lot
 from lotlink.vocabulary import CheckpointKind, Role

@@ -19,8 +19,8 @@ from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from lotlink.anchoring.receipts import batch_landing_columns, batch_receipt_row
+from lotlink.chain.decode import ChainLog
 from lotlink.chain.merkle import leaf_hash
-from lotlink.indexer.decode import ChainLog
 from lotlink.indexer.manifests import (
     LEAF_ENCODING,
     BatchAnchor,

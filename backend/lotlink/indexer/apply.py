@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from lotlink.chain.decode import ChainLog
 from lotlink.indexer import anchors, handlers  # noqa: F401  (registers the handlers)
-from lotlink.indexer.decode import ChainLog
 from lotlink.indexer.registry import HANDLERS, PHASE_OF, PHASES, ApplyContext
 from lotlink.indexer.sql import table_of
 from lotlink.models import AppliedLog

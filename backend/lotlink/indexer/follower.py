@@ -22,6 +22,7 @@ from sqlalchemy import Connection, Engine, delete, or_, select
 from sqlalchemy.exc import OperationalError
 from web3 import HTTPProvider, Web3
 
+from lotlink.chain.decode import ChainLog, LogDecoder
 from lotlink.chain.rpc import RpcClient
 from lotlink.config import Settings
 from lotlink.db.engine import READ_ONLY_OPTION, WRITER_PRIORITY_OPTION
@@ -38,7 +39,6 @@ from lotlink.indexer.cursor import (
     save_cursor,
     writer_lock,
 )
-from lotlink.indexer.decode import ChainLog, LogDecoder
 from lotlink.indexer.faults import crash_point
 from lotlink.indexer.fetch import Header, RangeFetcher
 from lotlink.indexer.manifests import (

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, delete, select, tuple_, update
 
-from lotlink.indexer.decode import ChainLog
+from lotlink.chain.decode import ChainLog
 from lotlink.indexer.registry import (
     PROVENANCE,
     ApplyContext,

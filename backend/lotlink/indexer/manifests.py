@@ -42,11 +42,11 @@ from lotlink.anchoring.manifest import (
 )
 from lotlink.anchoring.verify import ROLES_FOR_KIND, role_unchecked
 from lotlink.chain.addresses import checksum_address
+from lotlink.chain.decode import ChainLog
 from lotlink.chain.roles import NODE_ERRORS, RoleCheckUnavailableError, RoleReader, node_message
 from lotlink.chain.rpc import RpcClient
 from lotlink.chain.typed_data import Domain
 from lotlink.errors import ChainRpcError
-from lotlink.indexer.decode import ChainLog
 from lotlink.indexer.rebuild import EventRejected, RebuiltEvent, check_event
 from lotlink.models import ManifestStatus
 from lotlink.vocabulary import CheckpointKind

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection
 
-from lotlink.indexer.decode import ChainLog
+from lotlink.chain.decode import ChainLog
 
 if TYPE_CHECKING:
     from lotlink.indexer.manifests import ManifestResult, RetryPolicy

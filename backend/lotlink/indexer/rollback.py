@@ -18,8 +18,8 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, delete, exists, not_, or_, select, update
 
+from lotlink.chain.decode import ChainLog, LogDecoder
 from lotlink.indexer.apply import apply_logs
-from lotlink.indexer.decode import ChainLog, LogDecoder
 from lotlink.indexer.registry import ApplyContext
 from lotlink.indexer.sql import chunks, table_of
 from lotlink.models import (

@@ -30,8 +30,8 @@ class TouchedLot:
 def to_milli(quantity: Any) -> int | None:
     """A quantity as thousandths, when it is exactly that; None otherwise."""
     if type(quantity) is int:  # most quantities: the same answer without a Decimal
-        milli = quantity * 1000
-        return milli if 0 <= milli < 2**63 else None
+        whole = quantity * 1000
+        return whole if 0 <= whole < 2**63 else None
     try:
         milli = Decimal(str(quantity)) * 1000
     except (InvalidOperation, ValueError):
