@@ -20,12 +20,14 @@ from __future__ import annotations
 import ctypes
 import logging
 import os
+import pickle
 import signal
 import socket
 import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from multiprocessing.connection import wait
 from types import FrameType
 
 import uvicorn
@@ -82,6 +84,21 @@ class _Worker(Process):
             )
             sys.exit(STARTUP_FAILURE)
         super().target([own])
+
+    def ping(self, timeout: float = 5) -> bool:
+        """True if the worker answers a health ping within `timeout` seconds. Waits for the
+        answer or the worker's end, whichever comes first: uvicorn's own ping, sent to a worker
+        that dies before answering, waits out the whole timeout (a minute here) before the
+        worker is replaced."""
+        try:
+            self.parent_conn.send(b"ping")
+            answered = wait([self.parent_conn, self.process.sentinel], timeout)
+            if self.parent_conn not in answered:
+                return False
+            self.parent_conn.recv()  # whether it has started: alive either way
+            return True
+        except (OSError, EOFError, pickle.UnpicklingError):
+            return False
 
 
 class WebWorkers:
